@@ -1,0 +1,28 @@
+import type { Corpus } from './corpus';
+
+/** What every section gets: the shared corpus and a scratch folder on the same filesystem. */
+export interface BenchContext {
+  corpus: Corpus;
+  workDir: string;
+  /** Repetitions of each measurement; sections report medians. */
+  runs: number;
+}
+
+export interface Verdict {
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface SectionReport {
+  /** Markdown for BENCHMARKS.md: tables and notes. */
+  markdown: string;
+  verdicts: Verdict[];
+}
+
+/** One file per section under bench/ (archive now; snapshot downtime and restore later). */
+export interface BenchSection {
+  name: string;
+  title: string;
+  run(context: BenchContext): Promise<SectionReport>;
+}

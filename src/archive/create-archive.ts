@@ -1,0 +1,101 @@
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Compression } from '../volumes/volume-options';
+import { ChunkCoalescer } from './chunk-coalescer';
+import { DigestStream } from './digest-stream';
+import { createGcPacer } from './gc-pacer';
+import { GzipMembers } from './gzip-members';
+import { packVolume } from './pack-volume';
+import { settleAll } from './settle-all';
+import { startZstdCompressor } from './zstd-compressor';
+
+/** See gc-pacer.ts; the interval was measured with `npm run bench` (BENCHMARKS.md). */
+const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
+/**
+ * zstd's output (64 KiB pipe reads) reaches output in chunks of about this size (see chunk-coalescer.ts).
+ * Not gzip's: its members already come in ~100 KiB+ runs, and coalescing them cost more RSS than time.
+ */
+const OUTPUT_CHUNK_BYTES = 512 * 1024;
+
+export interface CreateArchiveOptions {
+  sourceDir: string;
+  compression: Compression;
+  /** Globs relative to sourceDir (see createExcludeMatcher). */
+  exclude: readonly string[];
+  /** Receives the archive bytes; ended on success, destroyed on failure. Making it durable is the target's job. */
+  output: Writable;
+  signal?: AbortSignal;
+}
+
+export interface ArchiveResult {
+  /** Bytes written to output. */
+  bytes: number;
+  /** Regular files archived (hard links included), not directories or symlinks. */
+  fileCount: number;
+  /** Hex sha256 of the bytes written to output. */
+  sha256: string;
+}
+
+/**
+ * Streams sourceDir as tar (packed in a worker thread) through gzip (parallel members on the threadpool),
+ * zstd (the binary) or nothing into output. Memory is a few fixed-size buffers whatever the volume size
+ * (BENCHMARKS.md). Settles only when every part has stopped (no file open, no worker or zstd running), so
+ * a caller may delete a partial output as soon as it rejects.
+ */
+export async function createArchive(options: CreateArchiveOptions): Promise<ArchiveResult> {
+  options.signal?.throwIfAborted();
+  // Paced where the garbage is made: every chunk handed to output is a fresh buffer (see gc-pacer.ts).
+  const digest = new DigestStream(createGcPacer(GC_INTERVAL_BYTES));
+  const teardown = new AbortController();
+  const forwardAbort = () => teardown.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', forwardAbort, { once: true });
+  const pack = {
+    sourceDir: options.sourceDir,
+    exclude: options.exclude,
+    signal: teardown.signal,
+  };
+
+  let packed: Promise<{ fileCount: number }>;
+  const steps: Array<Promise<unknown>> = [];
+  let zstdExited: Promise<void> | undefined;
+  if (options.compression === 'none') {
+    packed = packVolume({ ...pack, destination: digest });
+    steps.push(packed, pipeline(digest, options.output, { signal: teardown.signal }));
+  } else if (options.compression === 'gzip') {
+    const gzip = new GzipMembers();
+    // zeroCopy: GzipMembers copies each chunk into its blocks before calling back.
+    packed = packVolume({ ...pack, destination: gzip, zeroCopy: true });
+    steps.push(packed, pipeline(gzip, digest, options.output, { signal: teardown.signal }));
+  } else {
+    const zstd = await startZstdCompressor(teardown.signal).catch((error: unknown) => {
+      options.signal?.removeEventListener('abort', forwardAbort);
+      throw error;
+    });
+    zstdExited = zstd.exited;
+    // Closing the pipe once the worker stopped is zstd's end of input (or, after a failure, moot: zstd
+    // has been killed).
+    packed = packVolume({ ...pack, destination: { fd: zstd.inputFd } }).finally(() => zstd.close());
+    const toOutput = pipeline(zstd.stdout, digest, new ChunkCoalescer(OUTPUT_CHUNK_BYTES), options.output, { signal: teardown.signal });
+    steps.push(packed, toOutput, zstd.exited);
+  }
+  try {
+    await settleAll(steps, teardown);
+  } catch (error) {
+    // Aborted by the caller: the other steps' AbortErrors may have come first; the caller's reason says why.
+    if (options.signal?.aborted) throw options.signal.reason;
+    throw await explain(error, zstdExited);
+  } finally {
+    options.signal?.removeEventListener('abort', forwardAbort);
+  }
+  const { fileCount } = await packed;
+  return { bytes: digest.bytes, fileCount, sha256: digest.sha256() };
+}
+
+/** A zstd that died shows up first as EPIPE in the packing worker; its own exit status says why. */
+async function explain(failure: unknown, zstdExited: Promise<void> | undefined): Promise<unknown> {
+  if ((failure as NodeJS.ErrnoException).code !== 'EPIPE' || zstdExited === undefined) return failure;
+  return zstdExited.then(
+    () => failure,
+    (codecError: unknown) => codecError,
+  );
+}

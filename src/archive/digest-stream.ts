@@ -1,0 +1,29 @@
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** Passes bytes through unchanged, counting them and hashing them (sha256) on the way to the target. */
+export class DigestStream extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  private count = 0;
+
+  /** onChunk is told the size of every chunk that goes through (to pace garbage collection). */
+  constructor(private readonly onChunk?: (bytes: number) => void) {
+    super();
+  }
+
+  get bytes(): number {
+    return this.count;
+  }
+
+  /** Only meaningful once the stream has finished. */
+  sha256(): string {
+    return this.hash.copy().digest('hex');
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.hash.update(chunk);
+    this.count += chunk.length;
+    this.onChunk?.(chunk.length);
+    callback(null, chunk);
+  }
+}

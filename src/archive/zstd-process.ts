@@ -1,0 +1,53 @@
+import { spawn } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * zstd runs as the zstd binary (shipped in the plugin rootfs; Node 20's zlib has no zstd). Same flags as
+ * the command line people compare against: level 3, one worker per core (-T0). Arguments are an array:
+ * no shell is involved.
+ */
+const ARGUMENTS = { compress: ['-3', '-T0', '-c', '-q'], decompress: ['-d', '-c', '-q'] };
+
+const STDERR_LIMIT = 4096;
+
+export interface ZstdProcess {
+  /** Null when reading `input`. */
+  stdin: Writable | null;
+  stdout: Readable;
+  /** Resolves when zstd exited with 0; rejects with its stderr otherwise, or if it could not start. */
+  exited: Promise<void>;
+}
+
+export interface ZstdOptions {
+  direction: 'compress' | 'decompress';
+  /** A file (or named pipe) to read instead of stdin; stdin is then not opened. */
+  input?: string;
+  /** Aborting kills the process. */
+  signal?: AbortSignal;
+}
+
+export function spawnZstd(options: ZstdOptions): ZstdProcess {
+  const args = options.input === undefined ? ARGUMENTS[options.direction] : [...ARGUMENTS[options.direction], '--', options.input];
+  const stdin = options.input === undefined ? 'pipe' : 'ignore';
+  const child = spawn('zstd', args, { stdio: [stdin, 'pipe', 'pipe'], signal: options.signal });
+  let stderr = '';
+  (child.stderr as Readable).setEncoding('utf8').on('data', (text: string) => {
+    if (stderr.length < STDERR_LIMIT) stderr += text.slice(0, STDERR_LIMIT - stderr.length);
+  });
+  const exited = new Promise<void>((resolve, reject) => {
+    let failure: Error | undefined;
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      failure = error.code === 'ENOENT' ? new Error('zstd is not installed (needed for zstd archives)') : error;
+      // Never started: no 'close' will come. Otherwise (killed on abort) settle only once it is gone.
+      if (child.pid === undefined) reject(failure);
+    });
+    child.once('close', (code, signal) => {
+      if (code === 0 && !failure) return resolve();
+      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      reject(failure ?? new Error(`zstd ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+    });
+  });
+  // Observed here; callers await it when they need to.
+  exited.catch(() => undefined);
+  return { stdin: child.stdin, stdout: child.stdout as Readable, exited };
+}

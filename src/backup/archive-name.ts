@@ -1,0 +1,28 @@
+import type { Compression, Encryption } from '../volumes/volume-options';
+
+const EXTENSIONS: Record<Compression, string> = { gzip: '.tar.gz', zstd: '.tar.zst', none: '.tar' };
+const ARCHIVE_NAME = /^(?<volume>.+)-(?<stamp>\d{8}T\d{6}Z)\.tar(?:\.gz|\.zst)?(?:\.gpg|\.age)?$/;
+
+/** `VOLUME-YYYYMMDDTHHMMSSZ.tar.gz` (contract: Archives), always in UTC so names sort by time. */
+export function formatArchiveName(volume: string, createdAt: Date, compression: Compression, encryption: Encryption): string {
+  const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+  const suffix = encryption === 'none' ? '' : `.${encryption}`;
+  return `${volume}-${stamp}${EXTENSIONS[compression]}${suffix}`;
+}
+
+/** The volume and time an archive name carries, or undefined when it is not one of ours. */
+export function parseArchiveName(name: string): { volume: string; createdAt: Date } | undefined {
+  const match = ARCHIVE_NAME.exec(name);
+  if (!match?.groups) return undefined;
+  const s = match.groups.stamp;
+  const iso = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13, 15)}Z`;
+  const createdAt = new Date(iso);
+  if (Number.isNaN(createdAt.getTime())) return undefined;
+  return { volume: match.groups.volume, createdAt };
+}
+
+export function compressionOfArchive(name: string): Compression {
+  if (/\.tar\.gz(\.|$)/.test(name)) return 'gzip';
+  if (/\.tar\.zst(\.|$)/.test(name)) return 'zstd';
+  return 'none';
+}

@@ -1,0 +1,156 @@
+import { join } from 'node:path';
+import type { Logger } from '../logging/logger';
+import type { ConcurrencyLimit } from '../util/concurrency-limit';
+import type { VolumeScheduler } from '../schedule/volume-scheduler';
+import type { RunRecord, RunState, RunStateStore, RunTrigger } from '../status/run-state-store';
+import type { Volume, VolumeObserver } from '../volumes/volume-registry';
+import { runBackup, type BackupDeps } from './run-backup';
+
+export interface CoordinatorDeps {
+  backup: BackupDeps;
+  scheduler: VolumeScheduler;
+  limit: ConcurrencyLimit;
+  runStates: RunStateStore;
+  /** Where sync mirrors and copies are staged, one folder per volume. */
+  stagingRoot: string;
+  dataPath(volume: string): string;
+  /** Resolves once the Docker API answers; runs wait for it, the protocol never does. */
+  dockerReady: Promise<void>;
+  logger: Logger;
+}
+
+/**
+ * Follows the volumes: schedules them, runs their backups (one at a time per volume, at most
+ * MAX_CONCURRENT_BACKUPS overall) and keeps what the status shows.
+ */
+export class BackupCoordinator implements VolumeObserver {
+  private readonly states = new Map<string, RunState>();
+  private readonly volumes = new Map<string, Volume>();
+  private readonly running = new Set<string>();
+  private readonly missed = new Set<string>();
+
+  constructor(private readonly deps: CoordinatorDeps) {}
+
+  async volumeAdded(volume: Volume): Promise<void> {
+    const name = volume.record.name;
+    this.volumes.set(name, volume);
+    const state = await this.deps.runStates.read(name).catch((error: Error) => {
+      this.deps.logger.error(`Could not read the run state of volume ${name}: ${error.message}`);
+      return {} as RunState;
+    });
+    this.states.set(name, state);
+    const schedule = volume.options?.schedule;
+    if (!schedule) return;
+    if (state.nextRunAt && Date.parse(state.nextRunAt) < Date.now()) this.missed.add(name);
+    this.deps.scheduler.set({
+      volume: name,
+      cron: schedule,
+      jitterMs: volume.options?.jitterMs ?? 0,
+      fire: () => void this.backup(name, 'schedule').catch(() => undefined),
+    });
+    await this.rememberNextRun(name);
+  }
+
+  volumeRemoved(name: string): void {
+    this.deps.scheduler.remove(name);
+    this.volumes.delete(name);
+    this.states.delete(name);
+    this.missed.delete(name);
+  }
+
+  statusOf(volume: Volume): Record<string, unknown> {
+    const name = volume.record.name;
+    const state = this.states.get(name) ?? {};
+    const last = state.lastRun;
+    return {
+      schedule: volume.options?.schedule ?? 'none',
+      nextRun: this.deps.scheduler.nextRun(name)?.toISOString() ?? null,
+      target: volume.options?.targets.join(',') ?? 'local',
+      archives: state.archiveCount ?? 0,
+      running: this.running.has(name),
+      quiesced: last ? last.quiesced : null,
+      lastRun: last
+        ? {
+            time: last.startedAt,
+            result: last.result,
+            archive: last.archive ?? null,
+            bytes: last.bytes ?? null,
+            durationMs: last.durationMs,
+            downtimeMs: last.downtimeMs ?? null,
+            stopped: last.stopped,
+            snapshot: last.snapshotMode ?? null,
+            ...(last.fellBackReason ? { fellBack: last.fellBackReason } : {}),
+            ...(last.warning ? { warning: last.warning } : {}),
+            error: last.error ?? null,
+          }
+        : null,
+    };
+  }
+
+  /** Runs the backups whose scheduled time passed while the plugin or the engine was down, once each. */
+  catchUpMissedRuns(): void {
+    for (const name of this.missed) {
+      this.deps.logger.info(`Volume ${name} missed a scheduled backup while the plugin was down; running it now`);
+      void this.backup(name, 'catch-up').catch(() => undefined);
+    }
+    this.missed.clear();
+  }
+
+  /** Backs the volume up now; rejects when it is already being backed up or has no usable options. */
+  async backup(name: string, trigger: RunTrigger): Promise<RunRecord> {
+    const volume = this.volumes.get(name);
+    if (!volume) throw new Error(`no such volume: ${name}`);
+    if (!volume.options) throw new Error(`volume ${name} cannot be backed up: ${volume.optionsError}`);
+    if (this.running.has(name)) {
+      this.deps.logger.warn(`Skipping the ${trigger} backup of volume ${name}: a backup of it is still running`);
+      throw new Error(`a backup of volume ${name} is already running`);
+    }
+    const options = volume.options;
+    this.running.add(name);
+    try {
+      await this.deps.dockerReady;
+      const record = await this.deps.limit.run(() =>
+        runBackup(this.deps.backup, {
+          volume: name,
+          options,
+          rawOptions: volume.record.options,
+          dataPath: this.deps.dataPath(name),
+          stagingDir: join(this.deps.stagingRoot, name),
+          trigger,
+        }),
+      );
+      await this.remember(name, record);
+      return record;
+    } finally {
+      this.running.delete(name);
+    }
+  }
+
+  private async remember(name: string, record: RunRecord): Promise<void> {
+    if (!this.volumes.has(name)) return;
+    const archives = await this.deps.backup.target.list(name).catch(() => undefined);
+    const previous = this.states.get(name) ?? {};
+    const state: RunState = {
+      ...previous,
+      lastRun: record,
+      lastSuccessAt: record.result === 'success' ? record.finishedAt : previous.lastSuccessAt,
+      archiveCount: archives?.length ?? previous.archiveCount,
+      nextRunAt: this.deps.scheduler.nextRun(name)?.toISOString(),
+    };
+    this.states.set(name, state);
+    await this.deps.runStates.write(name, state).catch((error: Error) => {
+      this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
+    });
+  }
+
+  private async rememberNextRun(name: string): Promise<void> {
+    const nextRunAt = this.deps.scheduler.nextRun(name)?.toISOString();
+    const state = this.states.get(name) ?? {};
+    if (state.nextRunAt === nextRunAt) return;
+    const updated = { ...state, nextRunAt };
+    this.states.set(name, updated);
+    await this.deps.runStates.write(name, updated).catch((error: Error) => {
+      this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
+    });
+  }
+}

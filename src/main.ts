@@ -1,0 +1,88 @@
+import { join } from 'node:path';
+import { BackupCoordinator } from './backup/backup-coordinator';
+import { DockerodeApi } from './docker/docker-api';
+import { waitForDocker } from './docker/wait-for-docker';
+import { createLogger } from './logging/logger';
+import { BindMounter } from './mount/bind-mounter';
+import { createProtocolApp } from './protocol/routes';
+import { listenOnUnixSocket } from './protocol/unix-socket-server';
+import { restartJournaledContainers } from './quiesce/restart-journaled';
+import { StopJournal } from './quiesce/stop-journal';
+import { ConcurrencyLimit } from './util/concurrency-limit';
+import { VolumeScheduler } from './schedule/volume-scheduler';
+import { loadSettings } from './settings/settings';
+import { RunStateStore } from './status/run-state-store';
+import { LocalTarget } from './targets/local-target';
+import { VolumeRegistry } from './volumes/volume-registry';
+import { VolumeStore } from './volumes/volume-store';
+
+/**
+ * Startup order matters: state is read and the socket opened before anything else, because the engine
+ * may be waiting on this plugin (it holds locks at boot) and is not serving its own API yet. Whatever
+ * needs the Docker API waits for it in the background.
+ */
+async function main(): Promise<void> {
+  const settings = loadSettings();
+  const logger = createLogger(settings.logLevel);
+  const { dataDir } = settings.paths;
+  const store = new VolumeStore(dataDir);
+  const docker = new DockerodeApi();
+  const journal = new StopJournal(dataDir);
+  const scheduler = new VolumeScheduler(settings.timezone);
+  const registry = new VolumeRegistry({
+    store,
+    mounter: new BindMounter(),
+    mountRoot: settings.paths.mountRoot,
+    defaults: {
+      schedule: settings.defaultSchedule,
+      retention: settings.defaultRetention,
+      encryption: settings.defaultEncryption,
+    },
+    logger,
+  });
+  let dockerAnswers: () => void = () => undefined;
+  const coordinator = new BackupCoordinator({
+    backup: {
+      docker,
+      journal,
+      target: new LocalTarget(settings.paths.archiveDir),
+      stopTimeoutSeconds: settings.stopTimeoutSeconds,
+      logger,
+    },
+    scheduler,
+    limit: new ConcurrencyLimit(settings.maxConcurrentBackups),
+    runStates: new RunStateStore(store.volumesDir),
+    stagingRoot: join(dataDir, 'staging'),
+    dataPath: (volume) => store.dataPath(volume),
+    dockerReady: new Promise<void>((resolve) => (dockerAnswers = resolve)),
+    logger,
+  });
+  registry.observe(coordinator);
+  await registry.load();
+
+  const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger));
+  logger.info(`Listening on ${settings.paths.socket}`);
+  await registry.restoreMounts();
+
+  void waitForDocker(docker, logger)
+    .then(() => restartJournaledContainers(docker, journal, logger))
+    .catch((error: Error) => logger.error(`Restarting containers of an interrupted backup failed: ${error.message}`))
+    .finally(() => {
+      dockerAnswers();
+      coordinator.catchUpMissedRuns();
+    });
+
+  const shutdown = (signal: string): void => {
+    logger.info(`Received ${signal}, closing the socket`);
+    scheduler.stopAll();
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: Error) => {
+  console.error(`backupvol failed to start: ${error.stack ?? error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * Plugin settings come from the environment that `docker plugin set` controls. Secrets may also be given
+ * as NAME_FILE (a path), so they never have to appear in `docker plugin inspect`.
+ */
+export interface Settings {
+  timezone: string;
+  defaultSchedule: string;
+  defaultRetention: string;
+  defaultEncryption: string;
+  maxConcurrentBackups: number;
+  stopTimeoutSeconds: number;
+  serviceStopTimeoutSeconds: number;
+  logLevel: string;
+  notifyUrls: string[];
+  notifyLevel: 'error' | 'info';
+  paths: PluginPaths;
+}
+
+export interface PluginPaths {
+  /** The unix socket the engine talks to. */
+  socket: string;
+  /** Host directory (bind-mounted) holding each volume's data and state; survives plugin removal. */
+  dataDir: string;
+  /** The local target's root. */
+  archiveDir: string;
+  /** The plugin's propagatedMount: what is bind-mounted here is visible to the engine. */
+  mountRoot: string;
+}
+
+export const SECRET_SETTINGS = [
+  'S3_SECRET_ACCESS_KEY',
+  'SFTP_PASSWORD',
+  'WEBDAV_PASSWORD',
+  'GPG_PASSPHRASE',
+  'AGE_PASSPHRASE',
+] as const;
+
+type Env = Record<string, string | undefined>;
+
+export function loadSettings(env: Env = process.env): Settings {
+  return {
+    timezone: text(env, 'TZ', 'UTC'),
+    defaultSchedule: text(env, 'DEFAULT_SCHEDULE', 'none'),
+    defaultRetention: text(env, 'DEFAULT_RETENTION', ''),
+    defaultEncryption: text(env, 'DEFAULT_ENCRYPTION', 'none'),
+    maxConcurrentBackups: positiveInteger(env, 'MAX_CONCURRENT_BACKUPS', 1),
+    stopTimeoutSeconds: positiveInteger(env, 'STOP_TIMEOUT', 30),
+    serviceStopTimeoutSeconds: positiveInteger(env, 'SERVICE_STOP_TIMEOUT', 300),
+    logLevel: text(env, 'LOG_LEVEL', 'info'),
+    notifyUrls: text(env, 'NOTIFY_URLS', '')
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== ''),
+    notifyLevel: text(env, 'NOTIFY_LEVEL', 'error') === 'info' ? 'info' : 'error',
+    paths: {
+      socket: text(env, 'BACKUPVOL_SOCKET', '/run/docker/plugins/backupvol.sock'),
+      dataDir: text(env, 'BACKUPVOL_DATA_DIR', '/var/lib/backupvol'),
+      archiveDir: text(env, 'BACKUPVOL_ARCHIVE_DIR', '/archive'),
+      mountRoot: text(env, 'BACKUPVOL_MOUNT_ROOT', '/mnt/volumes'),
+    },
+  };
+}
+
+/** A secret from NAME, or read from the file NAME_FILE names; undefined when neither is set. */
+export function readSecret(env: Env, name: (typeof SECRET_SETTINGS)[number]): string | undefined {
+  const direct = env[name];
+  if (direct) return direct;
+  const file = env[`${name}_FILE`];
+  if (!file) return undefined;
+  return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+}
+
+function text(env: Env, name: string, fallback: string): string {
+  const value = env[name]?.trim();
+  return value ? value : fallback;
+}
+
+function positiveInteger(env: Env, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`setting ${name}=${raw} is not a positive whole number`);
+  }
+  return value;
+}

@@ -1,0 +1,103 @@
+import { mkdir, realpath } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { MirrorCounts, MirrorWalkSetup } from './mirror-walk';
+import type { MirrorWorkerMessage } from './mirror-worker';
+
+export interface SyncMirrorOptions {
+  source: string;
+  mirror: string;
+  /** `backup-exclude` globs, matched as the archive matches them: not copied, and removed from the mirror. */
+  exclude?: readonly string[];
+  /**
+   * The source may be written while this runs (the pass before the containers stop). A write that lands
+   * in the same timestamp tick as the mtime we read leaves the mtime unchanged, so a copy stamped with
+   * that mtime could hide it from the next pass; copies of files modified just before they were read are
+   * stamped so that the next pass copies them again (git calls these "racily clean").
+   */
+  sourceIsLive?: boolean;
+  /** Default: when running as root, the only user that can chown. */
+  preserveOwnership?: boolean;
+}
+
+export interface SyncStats extends MirrorCounts {
+  durationMs: number;
+}
+
+const RUNNING_AS_ROOT = process.getuid?.() === 0;
+
+/**
+ * Makes `mirror` an exact copy of `source`, copying only what the quick check (type, size, mtime) finds
+ * changed, the way rsync does: directories, regular files (reflink clones where the filesystem can, an
+ * in-kernel copy otherwise), symlinks as links (never followed), modes, owners and mtimes, directories'
+ * mtimes set after their content. Hard links become separate copies: a mirror does not keep them (with
+ * reflink they still share blocks).
+ *
+ * The walk runs in a worker thread with synchronous calls. When little changed, a pass is nothing but
+ * lstat and readdir on metadata that is in the cache, and there a synchronous call costs a few µs while
+ * a promise call costs several times that in thread-pool round trips, whatever the concurrency (measured
+ * on 20,000 cached files: about 70 ms of lstatSync against 300-600 ms of fs.promises.lstat, concurrency 4
+ * to 16 no better). That pass is the downtime of a sync snapshot. The worker keeps the event loop free
+ * for the plugin protocol meanwhile. Settles once the worker has exited, so nothing writes into the
+ * mirror after this rejects.
+ */
+export async function syncMirror(options: SyncMirrorOptions): Promise<SyncStats> {
+  const started = performance.now();
+  try {
+    const roots = await resolveRoots(options);
+    const counts = await runWorker({
+      ...roots,
+      exclude: options.exclude ?? [],
+      sourceIsLive: options.sourceIsLive ?? false,
+      preserveOwnership: options.preserveOwnership ?? RUNNING_AS_ROOT,
+      runningAsRoot: RUNNING_AS_ROOT,
+    });
+    return { ...counts, durationMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    const message = `mirroring ${options.source} to ${options.mirror} failed: ${(error as Error).message}`;
+    throw new Error(message, { cause: error });
+  }
+}
+
+/** One line for the log: what a pass did and how long it took. */
+export function describeSyncStats(stats: SyncStats): string {
+  return (
+    `${stats.filesCopied} file(s) copied (${stats.bytesCopied} bytes), ${stats.entriesRemoved} removed, ` +
+    `${stats.metadataUpdated} updated, ${stats.entriesScanned} scanned in ${stats.durationMs} ms`
+  );
+}
+
+/** Both roots with symlinks resolved, so that the nesting check compares real places. */
+async function resolveRoots(options: SyncMirrorOptions): Promise<{ source: string; mirror: string }> {
+  const source = await realpath(options.source);
+  const mirrorParent = dirname(resolve(options.mirror));
+  await mkdir(mirrorParent, { recursive: true });
+  const mirror = join(await realpath(mirrorParent), basename(resolve(options.mirror)));
+  // A mirror inside its source would copy itself forever; a source inside its mirror would be deleted.
+  if (contains(source, mirror) || contains(mirror, source)) {
+    throw new Error(`the mirror ${mirror} and the source ${source} must not contain each other`);
+  }
+  return { source, mirror };
+}
+
+function contains(parent: string, child: string): boolean {
+  const path = relative(parent, child);
+  return path === '' || (!path.startsWith('..') && !isAbsolute(path));
+}
+
+function runWorker(setup: MirrorWalkSetup): Promise<MirrorCounts> {
+  return new Promise((resolvePromise, reject) => {
+    const worker = new Worker(join(__dirname, 'mirror-worker.js'), { workerData: setup });
+    let outcome: MirrorWorkerMessage | undefined;
+    worker.on('message', (message: MirrorWorkerMessage) => {
+      outcome = message;
+    });
+    worker.on('error', reject);
+    worker.on('exit', (exitCode) => {
+      if (outcome?.kind === 'done') resolvePromise(outcome.counts);
+      else if (outcome?.kind === 'failed') reject(Object.assign(new Error(outcome.message), { code: outcome.code }));
+      else reject(new Error(`the mirror worker exited with code ${exitCode} without a result`));
+    });
+  });
+}

@@ -1,0 +1,45 @@
+import { rm } from 'node:fs/promises';
+import { checkRoomForCopy, SYSTEM_SPACE_PROBES, type RoomVerdict } from './check-room';
+import { copySnapshot } from './copy-snapshot';
+import { directSnapshot } from './direct-snapshot';
+import type { Snapshot, SnapshotRequest } from './snapshot';
+import { prepareStaging } from './staging-layout';
+import { syncSnapshot } from './sync-snapshot';
+
+export type { Snapshot, SnapshotRequest } from './snapshot';
+
+/**
+ * Takes a consistent snapshot of a volume in the requested mode, stopping the containers through
+ * `request.quiesce` for as short a time as the mode allows. sync and copy need room for a second copy of
+ * the volume; without it the snapshot is taken directly, and fellBackReason says why, rather than filling
+ * the disk. The caller archives `archiveRoot` and then calls `release()`, also when archiving failed.
+ */
+export async function takeSnapshot(request: SnapshotRequest): Promise<Snapshot> {
+  const layout = await prepareStaging({ stagingDir: request.stagingDir, keepMirror: request.mode === 'sync' });
+  if (request.mode === 'direct') return directSnapshot(request);
+
+  const room = await checkRoom(request, layout.mirror);
+  if (!room.enough) {
+    const reason = `${room.reason}; took a direct snapshot instead`;
+    request.logger?.warn(`Snapshot of ${request.source}: ${reason}`);
+    // A mirror that cannot be brought up to date only holds disk that the containers may need.
+    await rm(layout.mirror, { recursive: true, force: true });
+    return directSnapshot(request, { reason });
+  }
+  return request.mode === 'sync' ? syncSnapshot(request, layout) : copySnapshot(request, layout);
+}
+
+/** A room check that cannot tell (statfs or a walk failing) falls back too: a direct backup beats none. */
+async function checkRoom(request: SnapshotRequest, mirror: string): Promise<RoomVerdict> {
+  try {
+    return await checkRoomForCopy({
+      source: request.source,
+      stagingDir: request.stagingDir,
+      alreadyCopied: request.mode === 'sync' ? mirror : undefined,
+      exclude: request.exclude ?? [],
+      probes: request.probes ?? SYSTEM_SPACE_PROBES,
+    });
+  } catch (error) {
+    return { enough: false, reason: `could not check the room for a copy (${(error as Error).message})` };
+  }
+}

@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomically } from '../volumes/atomic-file';
+
+export type RunTrigger = 'schedule' | 'manual' | 'catch-up';
+
+/** One backup run as the status and the CLI report it. */
+export interface RunRecord {
+  trigger: RunTrigger;
+  startedAt: string;
+  finishedAt: string;
+  result: 'success' | 'failed';
+  archive?: string;
+  bytes?: number;
+  fileCount?: number;
+  durationMs: number;
+  downtimeMs?: number;
+  quiesced: boolean;
+  stopped: string[];
+  snapshotMode?: string;
+  fellBackReason?: string;
+  pruned?: string[];
+  warning?: string;
+  error?: string;
+}
+
+/** Per-volume run state kept beside volume.json, so it goes with the volume and survives restarts. */
+export interface RunState {
+  lastRun?: RunRecord;
+  lastSuccessAt?: string;
+  /** When the scheduler expected the next run: a time in the past at start means a run was missed. */
+  nextRunAt?: string;
+  archiveCount?: number;
+}
+
+export class RunStateStore {
+  constructor(private readonly volumesDir: string) {}
+
+  async read(volume: string): Promise<RunState> {
+    try {
+      return JSON.parse(await readFile(this.path(volume), 'utf8')) as RunState;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw error;
+    }
+  }
+
+  async write(volume: string, state: RunState): Promise<void> {
+    await writeFileAtomically(this.path(volume), `${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  private path(volume: string): string {
+    return join(this.volumesDir, volume, 'run-state.json');
+  }
+}

@@ -1,0 +1,102 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
+import { parseArchiveName } from '../backup/archive-name';
+import { syncDirectory, writeFileAtomically } from '../volumes/atomic-file';
+import type { ArchiveUpload, StoredArchive, Target } from './target';
+
+const PARTIAL_PREFIX = '.partial-';
+
+/** The embedded default target: a folder per volume under the settable archive mount. */
+export class LocalTarget implements Target {
+  readonly name = 'local';
+
+  constructor(private readonly root: string) {}
+
+  async beginUpload(volume: string, archive: string): Promise<ArchiveUpload> {
+    const folder = await this.folder(volume);
+    const partial = join(folder, `${PARTIAL_PREFIX}${archive}`);
+    // flush: the data is fsynced before the stream reports that it closed.
+    const stream = createWriteStream(partial, { mode: 0o600, flush: true });
+    return {
+      stream,
+      commit: async () => {
+        if (!stream.closed) await finished(stream);
+        await rename(partial, join(folder, archive));
+        await syncDirectory(folder);
+      },
+      abort: async () => {
+        stream.destroy();
+        await rm(partial, { force: true });
+        await rm(join(folder, archive), { force: true });
+      },
+    };
+  }
+
+  async writeManifest(manifest: ArchiveManifest): Promise<void> {
+    const folder = await this.folder(manifest.volume);
+    await writeFileAtomically(join(folder, manifestName(manifest.archive)), `${JSON.stringify(manifest, null, 2)}\n`);
+  }
+
+  async list(volume: string): Promise<StoredArchive[]> {
+    const names = await this.names(volume);
+    const present = new Set(names);
+    const archives: StoredArchive[] = [];
+    for (const name of names) {
+      if (!parseArchiveName(name) || !present.has(manifestName(name))) continue;
+      try {
+        const manifest = JSON.parse(await readFile(join(this.root, volume, manifestName(name)), 'utf8')) as ArchiveManifest;
+        archives.push({ name, manifest });
+      } catch {
+        // An unreadable manifest makes the archive incomplete; removeIncomplete deals with it.
+      }
+    }
+    return archives.sort((a, b) => b.manifest.created.localeCompare(a.manifest.created));
+  }
+
+  async remove(volume: string, archive: string): Promise<void> {
+    await rm(join(this.root, volume, manifestName(archive)), { force: true });
+    await rm(join(this.root, volume, archive), { force: true });
+  }
+
+  async open(volume: string, archive: string): Promise<Readable> {
+    const stream = createReadStream(join(this.root, volume, archive));
+    await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
+    return stream;
+  }
+
+  async removeIncomplete(volume: string): Promise<string[]> {
+    const names = await this.names(volume);
+    const complete = new Set((await this.list(volume)).map((archive) => archive.name));
+    const removed: string[] = [];
+    for (const name of names) {
+      const leftover =
+        name.startsWith(PARTIAL_PREFIX) ||
+        /\.json\.tmp-/.test(name) ||
+        (parseArchiveName(name) !== undefined && !complete.has(name)) ||
+        (name.endsWith('.json') && !complete.has(name.slice(0, -'.json'.length)));
+      if (!leftover) continue;
+      await rm(join(this.root, volume, name), { force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
+  private async folder(volume: string): Promise<string> {
+    const folder = join(this.root, volume);
+    await mkdir(folder, { recursive: true });
+    return folder;
+  }
+
+  private async names(volume: string): Promise<string[]> {
+    try {
+      return await readdir(join(this.root, volume));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+}

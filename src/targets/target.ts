@@ -1,0 +1,32 @@
+import type { Readable, Writable } from 'node:stream';
+import type { ArchiveManifest } from '../backup/archive-manifest';
+
+/** A complete archive: one whose manifest exists. */
+export interface StoredArchive {
+  name: string;
+  manifest: ArchiveManifest;
+}
+
+/** An archive being written: invisible until committed, and even then incomplete until its manifest. */
+export interface ArchiveUpload {
+  stream: Writable;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * Where archives go. Every target keeps one folder (or prefix) per volume and writes the manifest last,
+ * so listing, retention and restore only ever see complete archives.
+ */
+export interface Target {
+  readonly name: string;
+  beginUpload(volume: string, archive: string): Promise<ArchiveUpload>;
+  writeManifest(manifest: ArchiveManifest): Promise<void>;
+  /** Complete archives, newest first. */
+  list(volume: string): Promise<StoredArchive[]>;
+  /** Removes the manifest first, so a half-removed archive is incomplete rather than broken. */
+  remove(volume: string, archive: string): Promise<void>;
+  open(volume: string, archive: string): Promise<Readable>;
+  /** Deletes what an interrupted run left: partial uploads and archives without a manifest. */
+  removeIncomplete(volume: string): Promise<string[]>;
+}

@@ -1,0 +1,199 @@
+import { validateDetailed } from 'node-cron';
+import { parseRetention } from '../retention/parse-retention';
+import type { RetentionPolicy } from '../retention/policy';
+import { DURATION_FORMS, parseDuration } from './duration';
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+export type Encryption = 'none' | 'gpg' | 'age';
+export type TargetName = 'local' | 's3' | 'sftp' | 'webdav';
+export type StopPolicy = 'attached' | 'labelled' | 'none';
+export type SnapshotMode = 'sync' | 'copy' | 'direct';
+
+export interface VolumeOptions {
+  /** A cron expression node-cron accepts, or null for no schedule. */
+  schedule: string | null;
+  retention: RetentionPolicy;
+  targets: TargetName[];
+  compression: Compression;
+  encryption: Encryption;
+  stop: StopPolicy;
+  stopLabel: string;
+  snapshot: SnapshotMode;
+  exclude: string[];
+  jitterMs: number;
+  restoreFrom: string | null;
+}
+
+/** Plugin settings that supply an option's value when the volume does not set it. */
+export interface OptionDefaults {
+  schedule: string;
+  retention: string;
+  encryption: string;
+}
+
+const COMPRESSIONS: readonly Compression[] = ['gzip', 'zstd', 'none'];
+const ENCRYPTIONS: readonly Encryption[] = ['none', 'gpg', 'age'];
+const TARGETS: readonly TargetName[] = ['local', 's3', 'sftp', 'webdav'];
+const STOP_POLICIES: readonly StopPolicy[] = ['attached', 'labelled', 'none'];
+const SNAPSHOT_MODES: readonly SnapshotMode[] = ['sync', 'copy', 'direct'];
+
+export const OPTION_KEYS = [
+  'backup-schedule',
+  'backup-retention',
+  'backup-target',
+  'backup-compression',
+  'backup-encryption',
+  'backup-stop',
+  'backup-stop-label',
+  'backup-snapshot',
+  'backup-exclude',
+  'backup-jitter',
+  'restore-from',
+] as const;
+
+type OptionKey = (typeof OPTION_KEYS)[number];
+
+/**
+ * Values the contract names but this version cannot act on yet. Accepting them silently would leave a
+ * user believing their data goes somewhere it does not, so create fails and says so.
+ */
+const NOT_YET_AVAILABLE: Partial<Record<OptionKey, readonly string[]>> = {
+  'backup-target': ['s3', 'sftp', 'webdav'],
+  'backup-encryption': ['gpg', 'age'],
+};
+
+export class InvalidOptionError extends Error {}
+
+/** Validates the options of `docker volume create` and fills in defaults. Throws InvalidOptionError. */
+export function parseVolumeOptions(raw: Record<string, string>, defaults: OptionDefaults): VolumeOptions {
+  for (const key of Object.keys(raw)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new InvalidOptionError(`unknown option "${key}": accepted options are ${OPTION_KEYS.join(', ')}`);
+    }
+  }
+  const read = (key: OptionKey, fallback: string, setting?: string): OptionValue => {
+    const given = raw[key];
+    return given === undefined
+      ? { key, text: fallback.trim(), source: setting ? ` (from plugin setting ${setting})` : '' }
+      : { key, text: given.trim(), source: '' };
+  };
+  const options: VolumeOptions = {
+    schedule: parseSchedule(read('backup-schedule', defaults.schedule, 'DEFAULT_SCHEDULE')),
+    retention: parseRetentionOption(read('backup-retention', defaults.retention, 'DEFAULT_RETENTION')),
+    targets: parseTargets(read('backup-target', 'local')),
+    compression: oneOf(read('backup-compression', 'gzip'), COMPRESSIONS),
+    encryption: oneOf(read('backup-encryption', defaults.encryption, 'DEFAULT_ENCRYPTION'), ENCRYPTIONS),
+    stop: oneOf(read('backup-stop', 'attached'), STOP_POLICIES),
+    stopLabel: parseStopLabel(read('backup-stop-label', 'true')),
+    snapshot: oneOf(read('backup-snapshot', 'sync'), SNAPSHOT_MODES),
+    exclude: parseExclude(read('backup-exclude', '')),
+    jitterMs: parseJitter(read('backup-jitter', '0s')),
+    restoreFrom: parseRestoreFrom(read('restore-from', '')),
+  };
+  rejectNotYetAvailable(raw, options);
+  return options;
+}
+
+interface OptionValue {
+  key: OptionKey;
+  text: string;
+  /** Where a defaulted value came from, for the error message. */
+  source: string;
+}
+
+function invalid(value: OptionValue, accepted: string): InvalidOptionError {
+  return new InvalidOptionError(`invalid ${value.key}=${JSON.stringify(value.text)}${value.source}: ${accepted}`);
+}
+
+function oneOf<T extends string>(value: OptionValue, accepted: readonly T[]): T {
+  if (!(accepted as readonly string[]).includes(value.text)) {
+    throw invalid(value, `accepted values are ${accepted.join(', ')}`);
+  }
+  return value.text as T;
+}
+
+const SCHEDULE_FORMS = 'use a 5- or 6-field cron expression, @hourly, @daily, @weekly, @monthly or none';
+
+function parseSchedule(value: OptionValue): string | null {
+  if (value.text === 'none' || value.text === '') return null;
+  const macros = ['@hourly', '@daily', '@weekly', '@monthly'];
+  if (value.text.startsWith('@') && !macros.includes(value.text)) throw invalid(value, SCHEDULE_FORMS);
+  const result = validateDetailed(value.text);
+  if (!result.valid) {
+    const why = result.errors.map((error) => error.message).join('; ');
+    throw invalid(value, `${why}; ${SCHEDULE_FORMS}`);
+  }
+  return value.text.replace(/\s+/g, ' ');
+}
+
+function parseRetentionOption(value: OptionValue): RetentionPolicy {
+  try {
+    return parseRetention(value.text);
+  } catch (error) {
+    throw invalid(value, (error as Error).message);
+  }
+}
+
+function parseTargets(value: OptionValue): TargetName[] {
+  const names = value.text.split(',').map((name) => name.trim());
+  const accepted = `a comma list of ${TARGETS.join(', ')}`;
+  for (const name of names) {
+    if (!(TARGETS as readonly string[]).includes(name)) throw invalid(value, accepted);
+  }
+  if (new Set(names).size !== names.length) throw invalid(value, `${accepted}, each at most once`);
+  return names as TargetName[];
+}
+
+function parseStopLabel(value: OptionValue): string {
+  if (!/^[^\s,=]{1,128}$/.test(value.text)) {
+    throw invalid(value, 'a label value of 1-128 characters without spaces, commas or "="');
+  }
+  return value.text;
+}
+
+function parseExclude(value: OptionValue): string[] {
+  if (value.text === '') return [];
+  const globs = value.text.split(',').map((glob) => glob.trim());
+  for (const glob of globs) {
+    const escapes = glob === '' || glob.startsWith('/') || glob.split('/').includes('..');
+    if (escapes) throw invalid(value, 'a comma list of globs relative to the volume root (no leading "/", no "..")');
+  }
+  return globs;
+}
+
+function parseJitter(value: OptionValue): number {
+  const ms = parseDuration(value.text);
+  if (ms === undefined) throw invalid(value, DURATION_FORMS);
+  return ms;
+}
+
+/** `VOLUME@latest` or an archive name as the contract spells it. */
+const RESTORE_SOURCE =
+  /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*@latest|[A-Za-z0-9][A-Za-z0-9_.-]*-\d{8}T\d{6}Z\.tar(?:\.gz|\.zst)?(?:\.gpg|\.age)?)$/;
+
+function parseRestoreFrom(value: OptionValue): string | null {
+  if (value.text === '') return null;
+  if (!RESTORE_SOURCE.test(value.text)) {
+    throw invalid(value, 'VOLUME@latest or an archive name such as VOLUME-20260101T030000Z.tar.gz');
+  }
+  return value.text;
+}
+
+function rejectNotYetAvailable(raw: Record<string, string>, options: VolumeOptions): void {
+  const chosen: Partial<Record<OptionKey, readonly string[]>> = {
+    'backup-target': options.targets,
+    'backup-encryption': [options.encryption],
+  };
+  for (const [key, unavailable] of Object.entries(NOT_YET_AVAILABLE) as [OptionKey, readonly string[]][]) {
+    const missing = (chosen[key] ?? []).filter((value) => unavailable.includes(value));
+    if (missing.length > 0) {
+      const origin = raw[key] === undefined ? ' (from a plugin setting)' : '';
+      throw new InvalidOptionError(
+        `${key}=${missing.join(',')}${origin} is not available in this version of backupvol yet`,
+      );
+    }
+  }
+  if (options.restoreFrom !== null) {
+    throw new InvalidOptionError('restore-from is not available in this version of backupvol yet');
+  }
+}

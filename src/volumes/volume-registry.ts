@@ -1,0 +1,200 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../logging/logger';
+import type { Mounter } from '../mount/bind-mounter';
+import type { VolumeDriver, VolumeInfo, VolumeSummary } from '../protocol/volume-driver';
+import { KeyedLock } from '../util/keyed-lock';
+import { parseVolumeOptions, type OptionDefaults, type VolumeOptions } from './volume-options';
+import { assertValidVolumeName } from './volume-name';
+import type { VolumeRecord, VolumeStore } from './volume-store';
+
+/** A known volume: its persisted record and the options derived from it with today's defaults. */
+export interface Volume {
+  readonly record: VolumeRecord;
+  /** Undefined when the options no longer parse (e.g. a plugin default changed to a bad value). */
+  readonly options?: VolumeOptions;
+  readonly optionsError?: string;
+}
+
+/** Whoever needs to follow volumes coming and going (the scheduler), and what it adds to the status. */
+export interface VolumeObserver {
+  /** Awaited, so what the observer persists about a volume is loaded before the socket opens. */
+  volumeAdded(volume: Volume): Promise<void>;
+  volumeRemoved(name: string): void;
+  statusOf(volume: Volume): Record<string, unknown>;
+}
+
+export interface VolumeRegistryDeps {
+  store: VolumeStore;
+  mounter: Mounter;
+  mountRoot: string;
+  defaults: OptionDefaults;
+  logger: Logger;
+}
+
+/**
+ * The volume driver: every protocol call lands here. Get, List and Path are answered from memory; the
+ * others change disk state under a per-volume lock and persist before they answer.
+ */
+export class VolumeRegistry implements VolumeDriver {
+  private readonly volumes = new Map<string, Volume>();
+  private readonly lock = new KeyedLock();
+  private observer?: VolumeObserver;
+
+  constructor(private readonly deps: VolumeRegistryDeps) {}
+
+  /** Set before load(), so the observer hears of every volume, adopted or created. */
+  observe(observer: VolumeObserver): void {
+    this.observer = observer;
+  }
+
+  /** Reads persisted state; touches nothing else, so it is safe before the engine serves its API. */
+  async load(): Promise<void> {
+    const { records, problems } = await this.deps.store.loadAll();
+    for (const problem of problems) this.deps.logger.error(`Skipping unreadable volume state: ${problem}`);
+    for (const record of records) await this.adopt(record);
+    this.deps.logger.info(`Loaded ${records.length} volume(s) from state`);
+  }
+
+  /** Puts back the bind mounts of volumes that were mounted when the plugin last stopped. */
+  async restoreMounts(): Promise<void> {
+    for (const volume of this.volumes.values()) {
+      if (volume.record.mountIds.length === 0) continue;
+      const name = volume.record.name;
+      await this.lock.run(name, () => this.ensureMounted(name)).catch((error: Error) => {
+        this.deps.logger.error(`Could not restore the mount of volume ${name}: ${error.message}`);
+      });
+    }
+  }
+
+  all(): Volume[] {
+    return [...this.volumes.values()];
+  }
+
+  find(name: string): Volume | undefined {
+    return this.volumes.get(name);
+  }
+
+  dataPath(name: string): string {
+    return this.deps.store.dataPath(name);
+  }
+
+  async create(name: string, options: Record<string, string>): Promise<void> {
+    assertValidVolumeName(name);
+    const parsed = parseVolumeOptions(options, this.deps.defaults);
+    await this.lock.run(name, async () => {
+      if (this.volumes.has(name)) {
+        // The engine re-sends Create for volumes it already knows (e.g. after a plugin reinstall).
+        this.deps.logger.debug(`Volume ${name} exists already; create is a no-op`);
+        return;
+      }
+      const record: VolumeRecord = { name, createdAt: new Date().toISOString(), options: { ...options }, mountIds: [] };
+      await this.deps.store.create(record);
+      const volume: Volume = { record, options: parsed };
+      this.volumes.set(name, volume);
+      await this.observer?.volumeAdded(volume);
+      this.deps.logger.info(`Created volume ${name}`, { options });
+    });
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.lock.run(name, async () => {
+      const volume = this.required(name);
+      const holders = volume.record.mountIds;
+      if (holders.length > 0) {
+        throw new Error(`volume ${name} is in use: still mounted for ${holders.length} mount(s) (${holders.join(', ')})`);
+      }
+      this.observer?.volumeRemoved(name);
+      await this.deps.store.delete(name);
+      await rm(this.mountpoint(name), { recursive: false, force: true }).catch(() => undefined);
+      this.volumes.delete(name);
+      this.deps.logger.info(`Removed volume ${name} and its data`);
+    });
+  }
+
+  async mount(name: string, mountId: string): Promise<string> {
+    return this.lock.run(name, async () => {
+      const volume = this.required(name);
+      await this.ensureMounted(name);
+      if (!volume.record.mountIds.includes(mountId)) {
+        await this.saveMountIds(volume, [...volume.record.mountIds, mountId]);
+      }
+      return this.mountpoint(name);
+    });
+  }
+
+  async unmount(name: string, mountId: string): Promise<void> {
+    await this.lock.run(name, async () => {
+      const volume = this.required(name);
+      const remaining = volume.record.mountIds.filter((id) => id !== mountId);
+      if (remaining.length === 0) {
+        const target = this.mountpoint(name);
+        if (await this.deps.mounter.isMounted(this.dataPath(name), target)) await this.deps.mounter.unbind(target);
+      }
+      if (remaining.length !== volume.record.mountIds.length) await this.saveMountIds(volume, remaining);
+    });
+  }
+
+  async path(name: string): Promise<string> {
+    this.required(name);
+    return this.mountpoint(name);
+  }
+
+  async get(name: string): Promise<VolumeInfo> {
+    const volume = this.required(name);
+    return { ...this.summary(volume), Status: this.status(volume) };
+  }
+
+  async list(): Promise<VolumeSummary[]> {
+    return this.all().map((volume) => this.summary(volume));
+  }
+
+  private async adopt(record: VolumeRecord): Promise<void> {
+    let volume: Volume;
+    try {
+      volume = { record, options: parseVolumeOptions(record.options, this.deps.defaults) };
+    } catch (error) {
+      volume = { record, optionsError: (error as Error).message };
+      this.deps.logger.error(`Volume ${record.name} has options that no longer parse: ${volume.optionsError}`);
+    }
+    this.volumes.set(record.name, volume);
+    await this.observer?.volumeAdded(volume);
+  }
+
+  private async ensureMounted(name: string): Promise<void> {
+    const source = this.dataPath(name);
+    const target = this.mountpoint(name);
+    await mkdir(target, { recursive: true });
+    if (await this.deps.mounter.isMounted(source, target)) return;
+    await this.deps.mounter.bind(source, target);
+  }
+
+  private async saveMountIds(volume: Volume, mountIds: string[]): Promise<void> {
+    const record = { ...volume.record, mountIds };
+    await this.deps.store.save(record);
+    this.volumes.set(record.name, { ...volume, record });
+  }
+
+  private required(name: string): Volume {
+    const volume = this.volumes.get(name);
+    if (!volume) throw new Error(`no such volume: ${name}`);
+    return volume;
+  }
+
+  private mountpoint(name: string): string {
+    return join(this.deps.mountRoot, name);
+  }
+
+  private summary(volume: Volume): VolumeSummary {
+    const { name, createdAt } = volume.record;
+    return { Name: name, Mountpoint: this.mountpoint(name), CreatedAt: createdAt };
+  }
+
+  private status(volume: Volume): Record<string, unknown> {
+    const base: Record<string, unknown> = {
+      mounted: volume.record.mountIds.length > 0,
+    };
+    if (volume.optionsError) base.error = volume.optionsError;
+    return { ...base, ...this.observer?.statusOf(volume) };
+  }
+}

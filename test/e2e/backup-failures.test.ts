@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { allArchiveFiles, completeArchives } from '../helpers/archives';
+import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter } from '../helpers/backup-status';
+import { docker, run } from '../helpers/docker-cli';
+import { eventually } from '../helpers/eventually';
+import { installFreshPlugin, PLUGIN } from '../helpers/plugin';
+import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
+import { useUniquePrefix } from '../helpers/unique-prefix';
+
+async function pluginPid(): Promise<number | undefined> {
+  try {
+    const pids = (await run('pgrep', ['-f', '^/usr/bin/node /app/dist/src/main.js'])).split('\n').filter(Boolean);
+    return pids.length === 1 ? Number(pids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+describe('failed and interrupted backups', { timeout: 600_000 }, () => {
+  const prefix = useUniquePrefix();
+
+  before(async () => {
+    await assertTestImage();
+    await installFreshPlugin();
+  });
+
+  it('a plugin killed while containers are stopped: the engine restarts it, it starts them, no complete archive', async () => {
+    const volume = `${prefix}killed`;
+    const app = `${prefix}killed-app`;
+    await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-snapshot=direct', '-o', 'backup-schedule=*/10 * * * * *', volume]);
+    // Random data archives slowly enough (direct mode: stopped during the whole archive) to be caught.
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'dd', 'if=/dev/urandom', 'of=/data/random', 'bs=1M', 'count=600']);
+    await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, 'sleep', '3600']);
+
+    let partial = '';
+    await eventually('the app stopped by a backup in progress', async () => {
+      partial = (await allArchiveFiles(volume)).find((name) => name.startsWith('.partial-')) ?? '';
+      return partial !== '' && !(await isRunning(app));
+    }, 90_000);
+    const killed = await pluginPid();
+    assert.ok(killed, 'the plugin process is found');
+    process.kill(killed, 'SIGKILL');
+
+    await eventually('the engine restarted the plugin', async () => {
+      const pid = await pluginPid();
+      return pid !== undefined && pid !== killed;
+    }, 60_000);
+    await eventually('the app runs again', () => isRunning(app), 60_000);
+    const interrupted = partial.slice('.partial-'.length);
+    assert.ok(!(await completeArchives(volume)).includes(interrupted), `${interrupted} must not look complete`);
+  });
+
+  describe('a full target', () => {
+    let tiny = '';
+
+    before(async () => {
+      tiny = await mkdtemp(join(tmpdir(), `${prefix}full-`));
+      await run('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', tiny]);
+      await docker(['plugin', 'disable', '-f', PLUGIN]);
+      await docker(['plugin', 'set', PLUGIN, `archive.source=${tiny}`, 'BACKUPVOL_ARCHIVE_DIR=/archive']);
+      await docker(['plugin', 'enable', PLUGIN]);
+    });
+
+    after(async () => {
+      await docker(['plugin', 'disable', '-f', PLUGIN]).catch(() => undefined);
+      await docker(['plugin', 'set', PLUGIN, 'archive.source=/var/lib', 'BACKUPVOL_ARCHIVE_DIR=/archive/backupvol/archive']);
+      await docker(['plugin', 'enable', PLUGIN]);
+      await run('umount', [tiny]).catch(() => undefined);
+      await rm(tiny, { recursive: true, force: true });
+    });
+
+    it('fails the run cleanly: error in the status, containers restarted, nothing left that looks complete', async () => {
+      const volume = `${prefix}full`;
+      const app = `${prefix}full-app`;
+      await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-compression=none', '-o', 'backup-schedule=*/5 * * * * *', volume]);
+      await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'dd', 'if=/dev/urandom', 'of=/data/random', 'bs=1M', 'count=4']);
+      await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, 'sleep', '3600']);
+      const since = new Date();
+
+      const status = await waitForRunAfter(volume, since);
+      assert.equal(status.lastRun?.result, 'failed');
+      assert.match(status.lastRun?.error ?? '', /no space left on device/i);
+      assert.ok(stoppedThenStarted(await containerEvents(app, since)), 'stopped, then started again');
+      assert.ok(await isRunning(app));
+      assert.deepEqual(await completeArchives(volume, tiny), []);
+      assert.deepEqual(await allArchiveFiles(volume, tiny), [], 'the partial archive is removed');
+    });
+  });
+});

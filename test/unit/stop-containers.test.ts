@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createSilentLogger } from '../../src/logging/logger';
+import { restartJournaledContainers } from '../../src/quiesce/restart-journaled';
+import { runLabelCommands, stopContainers } from '../../src/quiesce/stop-containers';
+import { StopJournal } from '../../src/quiesce/stop-journal';
+import { container, FakeDocker } from '../helpers/fake-docker';
+import { makeTempDir } from '../helpers/temp-dir';
+
+const logger = createSilentLogger();
+const stops = [
+  { id: 'a', name: 'a', restart: true },
+  { id: 'b', name: 'b', restart: false },
+];
+
+describe('stopContainers', () => {
+  it('journals, stops, and its undo starts only the restartable ones and clears the journal', async () => {
+    const docker = new FakeDocker([container('a'), container('b')]);
+    const journal = new StopJournal(await makeTempDir('journal'));
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops, timeoutSeconds: 5, logger });
+    assert.deepEqual((await journal.pending()).map((entry) => entry.containers.map((c) => c.id)), [['a', 'b']]);
+    assert.deepEqual(docker.calls, ['stop a', 'stop b']);
+    await resume();
+    assert.deepEqual(docker.calls, ['stop a', 'stop b', 'start a']);
+    assert.deepEqual(await journal.pending(), []);
+  });
+
+  it('starts the stopped ones again and fails clearly when a container refuses to stop', async () => {
+    const docker = new FakeDocker([container('a'), container('b')]);
+    docker.refuseToStop.add('b');
+    const journal = new StopJournal(await makeTempDir('journal'));
+    await assert.rejects(
+      stopContainers({ docker, journal, volume: 'v', stops: [stops[0], { ...stops[1], restart: true }], timeoutSeconds: 5, logger }),
+      /container\(s\) refused to stop: b: container b did not stop in time/,
+    );
+    assert.ok(docker.containers.every((c) => c.running));
+    assert.deepEqual(await journal.pending(), []);
+  });
+
+  it('a journal left by a killed run restarts its containers on the next start', async () => {
+    const docker = new FakeDocker([container('a', { running: false }), container('b', { running: false })]);
+    const journal = new StopJournal(await makeTempDir('journal'));
+    await journal.record('v', stops);
+    await restartJournaledContainers(docker, journal, logger);
+    assert.deepEqual(docker.calls, ['start a']);
+    assert.deepEqual(await journal.pending(), []);
+  });
+});
+
+describe('runLabelCommands', () => {
+  it('runs each command and stops at the first failure with its exit code and output', async () => {
+    const docker = new FakeDocker([container('db')]);
+    docker.execResults.set('false', { exitCode: 3, output: 'dump failed: disk full' });
+    const commands = [
+      { containerId: 'db', containerName: 'db', command: 'true' },
+      { containerId: 'db', containerName: 'db', command: 'false' },
+      { containerId: 'db', containerName: 'db', command: 'never' },
+    ];
+    await assert.rejects(
+      runLabelCommands({ docker, commands, phase: 'archive-pre', logger }),
+      /archive-pre command in container db exited with 3: dump failed: disk full/,
+    );
+    assert.deepEqual(docker.calls, ['exec db true', 'exec db false']);
+  });
+});

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidOptionError, parseVolumeOptions, type OptionDefaults } from '../../src/volumes/volume-options';
+
+const defaults: OptionDefaults = { schedule: 'none', retention: '', encryption: 'none' };
+const parse = (raw: Record<string, string>, given: OptionDefaults = defaults) => parseVolumeOptions(raw, given);
+
+function rejects(raw: Record<string, string>, pattern: RegExp, given: OptionDefaults = defaults): void {
+  assert.throws(() => parse(raw, given), (error: Error) => {
+    assert.ok(error instanceof InvalidOptionError, `expected InvalidOptionError, got ${error.name}`);
+    assert.match(error.message, pattern);
+    return true;
+  });
+}
+
+describe('parseVolumeOptions', () => {
+  it('fills every default when no option is given', () => {
+    assert.deepEqual(parse({}), {
+      schedule: null,
+      retention: { kind: 'keep-all' },
+      targets: ['local'],
+      compression: 'gzip',
+      encryption: 'none',
+      stop: 'attached',
+      stopLabel: 'true',
+      snapshot: 'sync',
+      exclude: [],
+      jitterMs: 0,
+      restoreFrom: null,
+    });
+  });
+
+  it('names the unknown key and lists the accepted ones', () => {
+    rejects({ bogus: '1' }, /unknown option "bogus": accepted options are backup-schedule, .*restore-from/);
+  });
+
+  describe('backup-schedule', () => {
+    for (const good of ['0 3 * * *', '*/5 * * * * *', '@hourly', '@daily', '@weekly', '@monthly']) {
+      it(`accepts ${good}`, () => assert.equal(parse({ 'backup-schedule': good }).schedule, good));
+    }
+    it('treats none as no schedule', () => assert.equal(parse({ 'backup-schedule': 'none' }).schedule, null));
+    for (const bad of ['61 * * * *', '0 3 * *', 'tomorrow', '@reboot', '* * * * * * *']) {
+      it(`rejects ${bad}`, () => rejects({ 'backup-schedule': bad }, /invalid backup-schedule=.*5- or 6-field cron/));
+    }
+    it('takes DEFAULT_SCHEDULE and blames the setting when it is bad', () => {
+      assert.equal(parse({}, { ...defaults, schedule: '@daily' }).schedule, '@daily');
+      rejects({}, /from plugin setting DEFAULT_SCHEDULE/, { ...defaults, schedule: 'nope' });
+    });
+  });
+
+  describe('backup-retention', () => {
+    it('parses age, count and calendar forms', () => {
+      assert.deepEqual(parse({ 'backup-retention': '30d' }).retention, { kind: 'max-age', maxAgeMs: 30 * 86_400_000 });
+      assert.deepEqual(parse({ 'backup-retention': '7' }).retention, { kind: 'keep-last', count: 7 });
+      assert.deepEqual(parse({ 'backup-retention': 'daily=7,weekly=4' }).retention, {
+        kind: 'calendar',
+        buckets: { daily: 7, weekly: 4 },
+      });
+    });
+    for (const bad of ['30x', '-1', 'daily=0', 'fortnightly=2', 'daily=1,daily=2']) {
+      it(`rejects ${bad}`, () => rejects({ 'backup-retention': bad }, /invalid backup-retention=/));
+    }
+  });
+
+  describe('enumerated options', () => {
+    const cases: [string, string[], string][] = [
+      ['backup-compression', ['gzip', 'zstd', 'none'], 'lz4'],
+      ['backup-stop', ['attached', 'labelled', 'none'], 'all'],
+      ['backup-snapshot', ['sync', 'copy', 'direct'], 'lvm'],
+      ['backup-encryption', ['none'], 'rot13'],
+    ];
+    for (const [key, good, bad] of cases) {
+      it(`${key} accepts ${good.join(', ')} and rejects ${bad}`, () => {
+        for (const value of good) parse({ [key]: value });
+        rejects({ [key]: bad }, new RegExp(`invalid ${key}="${bad}": accepted values are`));
+      });
+    }
+  });
+
+  describe('backup-target', () => {
+    it('accepts local', () => assert.deepEqual(parse({ 'backup-target': 'local' }).targets, ['local']));
+    it('rejects unknown and repeated targets', () => {
+      rejects({ 'backup-target': 'ftp' }, /invalid backup-target="ftp": a comma list of local, s3, sftp, webdav/);
+      rejects({ 'backup-target': 'local,local' }, /each at most once/);
+    });
+    it('says plainly that remote targets are not available yet', () => {
+      rejects({ 'backup-target': 'local,s3' }, /backup-target=s3 is not available in this version/);
+    });
+  });
+
+  it('says plainly that encryption is not available yet, even from the default setting', () => {
+    rejects({ 'backup-encryption': 'gpg' }, /backup-encryption=gpg is not available/);
+    rejects({}, /backup-encryption=age \(from a plugin setting\) is not available/, { ...defaults, encryption: 'age' });
+  });
+
+  it('backup-stop-label takes a plain value and rejects empty or spaced ones', () => {
+    assert.equal(parse({ 'backup-stop-label': 'db' }).stopLabel, 'db');
+    rejects({ 'backup-stop-label': '' }, /invalid backup-stop-label/);
+    rejects({ 'backup-stop-label': 'a b' }, /invalid backup-stop-label/);
+  });
+
+  it('backup-exclude takes relative globs and refuses ones that leave the volume', () => {
+    assert.deepEqual(parse({ 'backup-exclude': 'cache/**, *.tmp' }).exclude, ['cache/**', '*.tmp']);
+    rejects({ 'backup-exclude': '/etc' }, /invalid backup-exclude=.*relative to the volume root/);
+    rejects({ 'backup-exclude': 'a/../../b' }, /invalid backup-exclude/);
+    rejects({ 'backup-exclude': 'a,,b' }, /invalid backup-exclude/);
+  });
+
+  it('backup-jitter takes durations', () => {
+    assert.equal(parse({ 'backup-jitter': '90s' }).jitterMs, 90_000);
+    assert.equal(parse({ 'backup-jitter': '5m' }).jitterMs, 300_000);
+    rejects({ 'backup-jitter': '5 minutes' }, /invalid backup-jitter=.*whole number followed by s, m, h, d or w/);
+  });
+
+  it('restore-from checks its form', () => {
+    rejects({ 'restore-from': '../etc/passwd' }, /invalid restore-from=.*VOLUME@latest/);
+    rejects({ 'restore-from': 'db@latest' }, /restore-from is not available/);
+  });
+});

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createSilentLogger } from '../../src/logging/logger';
+import { VolumeRegistry } from '../../src/volumes/volume-registry';
+import { VolumeStore } from '../../src/volumes/volume-store';
+import { FakeMounter } from '../helpers/fake-mounter';
+import { makeTempDir } from '../helpers/temp-dir';
+
+async function setUp(dir?: string, mounter = new FakeMounter()) {
+  const dataDir = dir ?? (await makeTempDir('registry'));
+  const registry = new VolumeRegistry({
+    store: new VolumeStore(dataDir),
+    mounter,
+    mountRoot: join(dataDir, 'mnt'),
+    defaults: { schedule: 'none', retention: '', encryption: 'none' },
+    logger: createSilentLogger(),
+  });
+  await registry.load();
+  return { registry, mounter, dataDir };
+}
+
+describe('VolumeRegistry', () => {
+  it('creates a volume that Get and List report with an RFC 3339 CreatedAt', async () => {
+    const { registry, dataDir } = await setUp();
+    await registry.create('alpha', { 'backup-schedule': '0 3 * * *' });
+    const info = await registry.get('alpha');
+    assert.equal(info.Name, 'alpha');
+    assert.equal(info.Mountpoint, join(dataDir, 'mnt', 'alpha'));
+    assert.match(info.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    assert.equal(info.Status.mounted, false);
+    assert.deepEqual(
+      (await registry.list()).map((volume) => volume.Name),
+      ['alpha'],
+    );
+    assert.ok((await stat(join(dataDir, 'volumes', 'alpha', 'data'))).isDirectory());
+  });
+
+  it('rejects names that could leave the data directory, and bad options, creating nothing', async () => {
+    const { registry } = await setUp();
+    for (const name of ['..', '../x', 'a/b', '.hidden', '', '-x']) {
+      await assert.rejects(registry.create(name, {}), /invalid volume name/);
+    }
+    await assert.rejects(registry.create('beta', { 'backup-compression': 'lz4' }), /invalid backup-compression/);
+    assert.deepEqual(await registry.list(), []);
+  });
+
+  it('treats a repeated create as a no-op that keeps the first options', async () => {
+    const { registry, dataDir } = await setUp();
+    await registry.create('alpha', { 'backup-schedule': '@daily' });
+    await writeFile(join(dataDir, 'volumes', 'alpha', 'data', 'kept'), 'x');
+    await registry.create('alpha', { 'backup-schedule': '@hourly' });
+    assert.deepEqual(registry.find('alpha')?.record.options, { 'backup-schedule': '@daily' });
+    assert.equal(await readFile(join(dataDir, 'volumes', 'alpha', 'data', 'kept'), 'utf8'), 'x');
+  });
+
+  it('stays mounted until the last mount ID leaves, and a repeated ID counts once', async () => {
+    const { registry, mounter, dataDir } = await setUp();
+    await registry.create('alpha', {});
+    const target = join(dataDir, 'mnt', 'alpha');
+    assert.equal(await registry.mount('alpha', 'one'), target);
+    await registry.mount('alpha', 'two');
+    await registry.mount('alpha', 'two');
+    assert.deepEqual(mounter.calls, [`bind ${target}`]);
+    await registry.unmount('alpha', 'one');
+    assert.ok(mounter.mounted.has(target));
+    await registry.unmount('alpha', 'two');
+    assert.ok(!mounter.mounted.has(target));
+    assert.deepEqual(mounter.calls, [`bind ${target}`, `unbind ${target}`]);
+    await registry.unmount('alpha', 'unknown');
+  });
+
+  it('refuses to remove a mounted volume, then removes it with its data', async () => {
+    const { registry, dataDir } = await setUp();
+    await registry.create('alpha', {});
+    await registry.mount('alpha', 'one');
+    await assert.rejects(registry.remove('alpha'), /volume alpha is in use: still mounted for 1 mount\(s\) \(one\)/);
+    await registry.unmount('alpha', 'one');
+    await registry.remove('alpha');
+    await assert.rejects(registry.get('alpha'), /no such volume: alpha/);
+    await assert.rejects(stat(join(dataDir, 'volumes', 'alpha')), { code: 'ENOENT' });
+  });
+
+  it('a second registry on the same state adopts the volumes and restores their mounts', async () => {
+    const first = await setUp();
+    await first.registry.create('alpha', { 'backup-schedule': '@daily' });
+    await first.registry.create('beta', {});
+    await first.registry.mount('alpha', 'one');
+
+    const second = await setUp(first.dataDir);
+    assert.deepEqual((await second.registry.list()).map((volume) => volume.Name).sort(), ['alpha', 'beta']);
+    assert.deepEqual(second.mounter.calls, [], 'loading must not mount anything');
+    await second.registry.restoreMounts();
+    assert.deepEqual(second.mounter.calls, [`bind ${join(first.dataDir, 'mnt', 'alpha')}`]);
+    await second.registry.unmount('alpha', 'one');
+    assert.equal((await second.registry.get('alpha')).Status.mounted, false);
+  });
+
+  it('serialises operations on one volume: concurrent mounts bind once', async () => {
+    const { registry, mounter } = await setUp();
+    await registry.create('alpha', {});
+    await Promise.all(['a', 'b', 'c', 'd'].map((id) => registry.mount('alpha', id)));
+    assert.equal(mounter.calls.length, 1);
+    assert.deepEqual(registry.find('alpha')?.record.mountIds, ['a', 'b', 'c', 'd']);
+  });
+
+  it('does not record a mount ID when the bind mount fails', async () => {
+    const mounter = new FakeMounter();
+    mounter.bind = async () => {
+      throw new Error('mount --bind failed: permission denied');
+    };
+    const { registry } = await setUp(undefined, mounter);
+    await registry.create('alpha', {});
+    await assert.rejects(registry.mount('alpha', 'one'), /permission denied/);
+    assert.deepEqual(registry.find('alpha')?.record.mountIds, []);
+  });
+});
