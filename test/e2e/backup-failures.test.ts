@@ -8,7 +8,7 @@ import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter } from 
 import { docker, run } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
 import { installFreshPlugin, PLUGIN } from '../helpers/plugin';
-import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
+import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { useUniquePrefix } from '../helpers/unique-prefix';
 
 async function pluginPid(): Promise<number | undefined> {
@@ -34,7 +34,7 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
     await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-snapshot=direct', '-o', 'backup-schedule=*/10 * * * * *', volume]);
     // Random data archives slowly enough (direct mode: stopped during the whole archive) to be caught.
     await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'dd', 'if=/dev/urandom', 'of=/data/random', 'bs=1M', 'count=600']);
-    await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, 'sleep', '3600']);
+    await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
 
     let partial = '';
     await eventually('the app stopped by a backup in progress', async () => {
@@ -78,7 +78,7 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
       const app = `${prefix}full-app`;
       await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-compression=none', '-o', 'backup-schedule=*/5 * * * * *', volume]);
       await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'dd', 'if=/dev/urandom', 'of=/data/random', 'bs=1M', 'count=4']);
-      await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, 'sleep', '3600']);
+      await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
       const since = new Date();
 
       const status = await waitForRunAfter(volume, since);

@@ -6,7 +6,7 @@ import { completeArchives, extractWithStandardTools, waitForArchiveAfter } from 
 import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';
 import { installFreshPlugin, PLUGIN } from '../helpers/plugin';
-import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
+import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { useUniquePrefix } from '../helpers/unique-prefix';
 
 const STOP = 'docker-volume-backup.stop-during-backup';
@@ -15,7 +15,7 @@ const STOP_NO_RESTART = 'docker-volume-backup.stop-during-backup-no-restart';
 describe('labels compatible with offen/docker-volume-backup', { timeout: 600_000 }, () => {
   const prefix = useUniquePrefix();
   const sleeper = (name: string, args: string[]) =>
-    docker(['run', '-d', '--name', name, ...args, TEST_IMAGE, 'sleep', '3600']);
+    docker(['run', '-d', '--name', name, ...args, TEST_IMAGE, ...IDLE]);
 
   before(async () => {
     await assertTestImage();
@@ -73,7 +73,7 @@ describe('labels compatible with offen/docker-volume-backup', { timeout: 600_000
       'run', '-d', '--name', app, '-v', `${volume}:/data`,
       '--label', 'docker-volume-backup.archive-pre=date +%s > /data/dump.txt',
       '--label', 'docker-volume-backup.archive-post=touch /tmp/post-ran',
-      TEST_IMAGE, 'sleep', '3600',
+      TEST_IMAGE, ...IDLE,
     ]);
     const since = new Date();
 

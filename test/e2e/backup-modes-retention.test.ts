@@ -14,7 +14,7 @@ import { backupStatus, waitForRunAfter } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
 import { hostVolumeDir, installFreshPlugin, PLUGIN } from '../helpers/plugin';
-import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
+import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { assertSameTree } from '../helpers/tree-compare';
 import { useUniquePrefix } from '../helpers/unique-prefix';
 
@@ -43,7 +43,7 @@ describe('snapshot modes and retention', { timeout: 600_000 }, () => {
       const app = `${prefix}${mode}-app`;
       await docker(['volume', 'create', '-d', PLUGIN, '-o', `backup-snapshot=${mode}`, '-o', 'backup-schedule=*/4 * * * * *', volume]);
       await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', FILL]);
-      await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, 'sleep', '3600']);
+      await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
       const since = new Date();
 
       const archive = await waitForArchiveAfter(volume, since);

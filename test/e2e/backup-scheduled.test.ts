@@ -15,7 +15,7 @@ import { useUniquePrefix } from '../helpers/unique-prefix';
 const SECOND_NS = 1_000_000_000n;
 
 /** Resumes from its counter after a restart; every seq-N file is written once, then the counter. */
-const WRITER = 'i=$(cat /data/counter 2>/dev/null || echo 0); while true; do i=$((i+1)); echo $i > /data/seq-$i; echo $i > /data/counter; sleep 0.05; done';
+const WRITER = 'trap "exit 0" TERM; i=$(cat /data/counter 2>/dev/null || echo 0); while true; do i=$((i+1)); echo $i > /data/seq-$i; echo $i > /data/counter; sleep 0.05; done';
 
 describe('scheduled backups to the local target', { timeout: 600_000 }, () => {
   const prefix = useUniquePrefix();

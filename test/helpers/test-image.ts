@@ -10,3 +10,9 @@ export async function assertTestImage(): Promise<void> {
     throw new Error(`the image ${TEST_IMAGE} is missing: run scripts/make-test-image.sh (make test does)`);
   }
 }
+
+/**
+ * A container command that idles but, unlike a bare `sleep` as PID 1, exits on SIGTERM: `docker stop`
+ * then takes milliseconds instead of the whole stop timeout.
+ */
+export const IDLE = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'];
