@@ -58,7 +58,7 @@ copy_with_libs "$node_bin" /usr/bin/node
 busybox_bin=$(readlink -f "$(command -v busybox)")
 copy_with_libs "$busybox_bin" /bin/busybox
 applets=$("$busybox_bin" --list)
-for applet in sh ash mount umount mountpoint cat ls cp mv rm rmdir mkdir ln chmod chown touch stat df du \
+for applet in sh ash mount umount mountpoint mkfifo cat ls cp mv rm rmdir mkdir ln chmod chown touch stat df du \
   find grep sed awk head tail wc sort env id ps kill sleep date sync tar gzip gunzip zcat sha256sum \
   readlink realpath test true false echo printf nsenter; do
   if grep -qx "$applet" <<<"$applets"; then
