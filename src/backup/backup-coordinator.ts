@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger';
 import type { ConcurrencyLimit } from '../util/concurrency-limit';
@@ -51,11 +52,13 @@ export class BackupCoordinator implements VolumeObserver {
     await this.rememberNextRun(name);
   }
 
-  volumeRemoved(name: string): void {
+  /** The schedule and the staging mirror go with the volume; its archives stay in the target. */
+  async volumeRemoved(name: string): Promise<void> {
     this.deps.scheduler.remove(name);
     this.volumes.delete(name);
     this.states.delete(name);
     this.missed.delete(name);
+    await rm(join(this.deps.stagingRoot, name), { recursive: true, force: true });
   }
 
   statusOf(volume: Volume): Record<string, unknown> {

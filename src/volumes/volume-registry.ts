@@ -20,7 +20,8 @@ export interface Volume {
 export interface VolumeObserver {
   /** Awaited, so what the observer persists about a volume is loaded before the socket opens. */
   volumeAdded(volume: Volume): Promise<void>;
-  volumeRemoved(name: string): void;
+  /** Awaited before the volume's data goes, so its schedule and staging go first. */
+  volumeRemoved(name: string): Promise<void>;
   statusOf(volume: Volume): Record<string, unknown>;
 }
 
@@ -104,7 +105,7 @@ export class VolumeRegistry implements VolumeDriver {
       if (holders.length > 0) {
         throw new Error(`volume ${name} is in use: still mounted for ${holders.length} mount(s) (${holders.join(', ')})`);
       }
-      this.observer?.volumeRemoved(name);
+      await this.observer?.volumeRemoved(name);
       await this.deps.store.delete(name);
       await rm(this.mountpoint(name), { recursive: false, force: true }).catch(() => undefined);
       this.volumes.delete(name);

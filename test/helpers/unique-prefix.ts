@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after } from 'node:test';
 import { docker } from './docker-cli';
 
@@ -40,6 +42,11 @@ export async function removeObjectsWithPrefix(prefix: string): Promise<void> {
   await remove('container', ['rm', '-f', '-v'], await names(['ps', '-a', '--format', '{{.Names}}']));
   await remove('volume', ['volume', 'rm', '-f'], await names(['volume', 'ls', '--format', '{{.Name}}']));
   await remove('network', ['network', 'rm'], await names(['network', 'ls', '--format', '{{.Name}}']));
+  // Archives outlive their volume by design; the ones a test made go with the test.
+  const archiveRoot = '/var/lib/backupvol/archive';
+  for (const folder of (await readdir(archiveRoot).catch(() => [] as string[])).filter((name) => name.startsWith(prefix))) {
+    await rm(join(archiveRoot, folder), { recursive: true, force: true });
+  }
   if (problems.length > 0) {
     console.error(`cleanup of ${prefix}* left objects behind:\n  ${problems.join('\n  ')}`);
   }
