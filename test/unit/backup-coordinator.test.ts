@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { BackupCoordinator } from '../../src/backup/backup-coordinator';
+import { createSilentLogger } from '../../src/logging/logger';
+import { StopJournal } from '../../src/quiesce/stop-journal';
+import { VolumeScheduler } from '../../src/schedule/volume-scheduler';
+import { RunStateStore } from '../../src/status/run-state-store';
+import { LocalTarget } from '../../src/targets/local-target';
+import { ConcurrencyLimit } from '../../src/util/concurrency-limit';
+import { parseVolumeOptions } from '../../src/volumes/volume-options';
+import type { Volume } from '../../src/volumes/volume-registry';
+import { container, FakeDocker } from '../helpers/fake-docker';
+import { makeTempDir } from '../helpers/temp-dir';
+
+async function setUp() {
+  const dir = await makeTempDir('coordinator');
+  const volumesDir = join(dir, 'volumes');
+  const docker = new FakeDocker([container('app', { volumes: ['v'] })]);
+  const scheduler = new VolumeScheduler('UTC');
+  const target = new LocalTarget(join(dir, 'archive'));
+  const coordinator = new BackupCoordinator({
+    backup: { docker, journal: new StopJournal(dir), target, stopTimeoutSeconds: 5, logger: createSilentLogger() },
+    scheduler,
+    limit: new ConcurrencyLimit(1),
+    runStates: new RunStateStore(volumesDir),
+    stagingRoot: join(dir, 'staging'),
+    dataPath: (name) => join(volumesDir, name, 'data'),
+    dockerReady: Promise.resolve(),
+    logger: createSilentLogger(),
+  });
+  await mkdir(join(volumesDir, 'v', 'data'), { recursive: true });
+  await writeFile(join(volumesDir, 'v', 'data', 'file.txt'), 'content');
+  const raw = { 'backup-schedule': '0 3 * * *', 'backup-snapshot': 'direct' };
+  const volume: Volume = {
+    record: { name: 'v', createdAt: new Date().toISOString(), options: raw, mountIds: [] },
+    options: parseVolumeOptions(raw, { schedule: 'none', retention: '', encryption: 'none' }),
+  };
+  return { dir, volumesDir, docker, scheduler, target, coordinator, volume };
+}
+
+describe('BackupCoordinator', () => {
+  it('backs up through the quiesce path and reports the run in the status', async () => {
+    const { coordinator, docker, target, volume, scheduler } = await setUp();
+    await coordinator.volumeAdded(volume);
+    const record = await coordinator.backup('v', 'manual');
+    assert.equal(record.result, 'success', record.error);
+    assert.deepEqual(docker.calls, ['stop app', 'start app']);
+    assert.deepEqual((await target.list('v')).map((archive) => archive.name), [record.archive]);
+    const status = coordinator.statusOf(volume);
+    assert.equal(status.archives, 1);
+    assert.equal(status.schedule, '0 3 * * *');
+    assert.equal((status.lastRun as { result: string }).result, 'success');
+    assert.ok(typeof status.nextRun === 'string');
+    scheduler.stopAll();
+  });
+
+  it('runs once at start a backup whose time passed while the plugin was down', async () => {
+    const { coordinator, volumesDir, target, volume, scheduler } = await setUp();
+    await new RunStateStore(volumesDir).write('v', { nextRunAt: '2026-01-01T03:00:00.000Z' });
+    await coordinator.volumeAdded(volume);
+    coordinator.catchUpMissedRuns();
+    const deadline = Date.now() + 20_000;
+    while ((await target.list('v')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    scheduler.stopAll();
+    assert.equal((await target.list('v')).length, 1);
+  });
+
+  it('does not catch up when the next run is still ahead, and refuses a second run of the same volume', async () => {
+    const { coordinator, volumesDir, target, volume, scheduler } = await setUp();
+    await new RunStateStore(volumesDir).write('v', { nextRunAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await coordinator.volumeAdded(volume);
+    coordinator.catchUpMissedRuns();
+    const first = coordinator.backup('v', 'manual');
+    await assert.rejects(coordinator.backup('v', 'schedule'), /a backup of volume v is already running/);
+    await first;
+    scheduler.stopAll();
+    assert.equal((await target.list('v')).length, 1);
+  });
+});
