@@ -41,6 +41,11 @@ export class VolumeRegistry implements VolumeDriver {
   private readonly volumes = new Map<string, Volume>();
   private readonly lock = new KeyedLock();
   private observer?: VolumeObserver;
+  /**
+   * Mount IDs the engine gave this process. IDs carried over a restart are unconfirmed: an Unmount the
+   * engine sent while the plugin was down is lost, and such an ID must not make a volume undeletable.
+   */
+  private readonly confirmedMountIds = new Set<string>();
 
   constructor(private readonly deps: VolumeRegistryDeps) {}
 
@@ -101,9 +106,14 @@ export class VolumeRegistry implements VolumeDriver {
   async remove(name: string): Promise<void> {
     await this.lock.run(name, async () => {
       const volume = this.required(name);
-      const holders = volume.record.mountIds;
+      const holders = volume.record.mountIds.filter((id) => this.confirmedMountIds.has(id));
       if (holders.length > 0) {
         throw new Error(`volume ${name} is in use: still mounted for ${holders.length} mount(s) (${holders.join(', ')})`);
+      }
+      if (volume.record.mountIds.length > 0) {
+        this.deps.logger.warn(`Volume ${name}: dropping mount(s) left from before the plugin restarted: ${volume.record.mountIds.join(', ')}`);
+        const target = this.mountpoint(name);
+        if (await this.deps.mounter.isMounted(this.dataPath(name), target)) await this.deps.mounter.unbind(target);
       }
       await this.observer?.volumeRemoved(name);
       await this.deps.store.delete(name);
@@ -117,6 +127,7 @@ export class VolumeRegistry implements VolumeDriver {
     return this.lock.run(name, async () => {
       const volume = this.required(name);
       await this.ensureMounted(name);
+      this.confirmedMountIds.add(mountId);
       if (!volume.record.mountIds.includes(mountId)) {
         await this.saveMountIds(volume, [...volume.record.mountIds, mountId]);
       }
@@ -127,6 +138,7 @@ export class VolumeRegistry implements VolumeDriver {
   async unmount(name: string, mountId: string): Promise<void> {
     await this.lock.run(name, async () => {
       const volume = this.required(name);
+      this.confirmedMountIds.delete(mountId);
       const remaining = volume.record.mountIds.filter((id) => id !== mountId);
       if (remaining.length === 0) {
         const target = this.mountpoint(name);

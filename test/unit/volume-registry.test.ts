@@ -97,6 +97,25 @@ describe('VolumeRegistry', () => {
     assert.equal((await second.registry.get('alpha')).Status.mounted, false);
   });
 
+  it('lets the engine remove a volume whose only mount IDs predate a plugin restart (lost Unmounts)', async () => {
+    const first = await setUp();
+    await first.registry.create('alpha', {});
+    await first.registry.mount('alpha', 'lost');
+    const second = await setUp(first.dataDir);
+    await second.registry.restoreMounts();
+    await second.registry.mount('alpha', 'live');
+    await assert.rejects(second.registry.remove('alpha'), /in use: still mounted for 1 mount\(s\) \(live\)/);
+    await second.registry.unmount('alpha', 'live');
+    await second.registry.mount('alpha', 'again');
+    await second.registry.unmount('alpha', 'again');
+    await first.registry.mount('alpha', 'other');
+    const third = await setUp(first.dataDir);
+    await third.registry.restoreMounts();
+    await third.registry.remove('alpha');
+    assert.deepEqual(await third.registry.list(), []);
+    assert.equal(third.mounter.mounted.size, 0, 'the leftover bind mount is undone');
+  });
+
   it('serialises operations on one volume: concurrent mounts bind once', async () => {
     const { registry, mounter } = await setUp();
     await registry.create('alpha', {});
