@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger';
 import type { Mounter } from '../mount/bind-mounter';
@@ -112,12 +112,12 @@ export class VolumeRegistry implements VolumeDriver {
       }
       if (volume.record.mountIds.length > 0) {
         this.deps.logger.warn(`Volume ${name}: dropping mount(s) left from before the plugin restarted: ${volume.record.mountIds.join(', ')}`);
-        const target = this.mountpoint(name);
-        if (await this.deps.mounter.isMounted(this.dataPath(name), target)) await this.deps.mounter.unbind(target);
+        await this.unbindIfMounted(name);
       }
       await this.observer?.volumeRemoved(name);
       await this.deps.store.delete(name);
-      await rm(this.mountpoint(name), { recursive: false, force: true }).catch(() => undefined);
+      // An empty directory once unbound; anything else there is not ours to delete.
+      await rmdir(this.mountpoint(name)).catch(() => undefined);
       this.volumes.delete(name);
       this.deps.logger.info(`Removed volume ${name} and its data`);
     });
@@ -140,10 +140,7 @@ export class VolumeRegistry implements VolumeDriver {
       const volume = this.required(name);
       this.confirmedMountIds.delete(mountId);
       const remaining = volume.record.mountIds.filter((id) => id !== mountId);
-      if (remaining.length === 0) {
-        const target = this.mountpoint(name);
-        if (await this.deps.mounter.isMounted(this.dataPath(name), target)) await this.deps.mounter.unbind(target);
-      }
+      if (remaining.length === 0) await this.unbindIfMounted(name);
       if (remaining.length !== volume.record.mountIds.length) await this.saveMountIds(volume, remaining);
     });
   }
@@ -180,6 +177,11 @@ export class VolumeRegistry implements VolumeDriver {
     await mkdir(target, { recursive: true });
     if (await this.deps.mounter.isMounted(source, target)) return;
     await this.deps.mounter.bind(source, target);
+  }
+
+  private async unbindIfMounted(name: string): Promise<void> {
+    const target = this.mountpoint(name);
+    if (await this.deps.mounter.isMounted(this.dataPath(name), target)) await this.deps.mounter.unbind(target);
   }
 
   private async saveMountIds(volume: Volume, mountIds: string[]): Promise<void> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BackupCoordinator } from '../../src/backup/backup-coordinator';
@@ -54,6 +54,17 @@ describe('BackupCoordinator', () => {
     assert.equal((status.lastRun as { result: string }).result, 'success');
     assert.ok(typeof status.nextRun === 'string');
     scheduler.stopAll();
+  });
+
+  it('removes the staging mirror and the schedule with the volume, and keeps the archives', async () => {
+    const { coordinator, dir, target, volume, scheduler } = await setUp();
+    await coordinator.volumeAdded(volume);
+    await coordinator.backup('v', 'manual');
+    await mkdir(join(dir, 'staging', 'v', 'mirror'), { recursive: true });
+    await coordinator.volumeRemoved('v');
+    await assert.rejects(stat(join(dir, 'staging', 'v')), { code: 'ENOENT' });
+    assert.equal(scheduler.nextRun('v'), undefined);
+    assert.equal((await target.list('v')).length, 1);
   });
 
   it('runs once at start a backup whose time passed while the plugin was down', async () => {

@@ -80,6 +80,7 @@ describe('VolumeRegistry', () => {
     await registry.remove('alpha');
     await assert.rejects(registry.get('alpha'), /no such volume: alpha/);
     await assert.rejects(stat(join(dataDir, 'volumes', 'alpha')), { code: 'ENOENT' });
+    await assert.rejects(stat(join(dataDir, 'mnt', 'alpha')), { code: 'ENOENT' }, 'the empty mountpoint goes too');
   });
 
   it('a second registry on the same state adopts the volumes and restores their mounts', async () => {
