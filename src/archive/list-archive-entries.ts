@@ -1,12 +1,10 @@
 import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
 import type { Compression } from '../volumes/volume-options';
+import { decompressInto } from './decompress';
 import { settleAll } from './settle-all';
 import { countsAsFile } from './tar-entry';
-import { spawnZstd } from './zstd-process';
 
 export interface ArchiveEntryInfo {
   path: string;
@@ -59,24 +57,13 @@ export async function listArchiveEntries(
       entry.resume();
     },
   });
-  const sink = parserSink(parser);
   const teardown = new AbortController();
-  const { signal } = teardown;
-  if (compression === 'zstd') {
-    const zstd = spawnZstd({ direction: 'decompress', signal });
-    const stdin = zstd.stdin as Writable;
-    await settleAll([pipeline(input, stdin, { signal }), pipeline(zstd.stdout, sink, { signal }), zstd.exited], teardown);
-  } else if (compression === 'gzip') {
-    // createGunzip reads concatenated members (what createArchive writes) as one stream.
-    await settleAll([pipeline(input, createGunzip(), sink, { signal })], teardown);
-  } else {
-    await settleAll([pipeline(input, sink, { signal })], teardown);
-  }
+  await settleAll(decompressInto(input, compression, parserSink(parser), teardown.signal), teardown);
   return listing;
 }
 
 /** node-tar's Parser is an EventEmitter with write/end, not a stream: adapt it for pipeline(). */
-function parserSink(parser: Parser): Writable {
+export function parserSink(parser: Parser): Writable {
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       if (parser.write(chunk)) callback();

@@ -1,0 +1,80 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Parser } from 'tar/parse';
+import type { ReadEntry } from 'tar/read-entry';
+import { countsAsFile } from '../archive/tar-entry';
+import { EntryGuard } from './entry-guard';
+import type { ExtractReply, ExtractRequest, ExtractWorkerData } from './extract-worker-protocol';
+import { TreeWriter } from './tree-writer';
+
+// The extraction worker's entry point; extract-worker-protocol.ts says why extraction runs in a worker.
+
+function run(port: NonNullable<typeof parentPort>): void {
+  const data = workerData as ExtractWorkerData;
+  const guard = new EntryGuard();
+  const writer = new TreeWriter(data.destination, data.roomBytes);
+  let entryCount = 0;
+  let fileCount = 0;
+  let failed = false;
+
+  const reply = (message: ExtractReply) => port.postMessage(message);
+  const fail = (error: unknown) => {
+    if (failed) return;
+    failed = true;
+    writer.abandon();
+    const { message, code } = error as NodeJS.ErrnoException;
+    reply({ kind: 'failed', message, code: (error as { code?: string }).code ?? code });
+  };
+  // Errors thrown by the writer inside node-tar's callbacks are caught here, so that parsing stops.
+  const guarded = (step: () => void) => {
+    if (failed) return;
+    try {
+      step();
+    } catch (error) {
+      fail(error);
+    }
+  };
+
+  const parser = new Parser({
+    // strict: every warning (bad checksum, truncated entry, not a tar) is an error.
+    strict: true,
+    onReadEntry: (entry: ReadEntry) => {
+      guarded(() => {
+        const path = guard.check(entry);
+        const linkpath = entry.type === 'Link' ? guard.normalizeLinkTarget(entry) : entry.linkpath;
+        entryCount++;
+        if (countsAsFile(entry.type)) fileCount++;
+        writer.begin({
+          path,
+          type: entry.type,
+          mode: entry.mode ?? 0o644,
+          uid: entry.uid ?? 0,
+          gid: entry.gid ?? 0,
+          mtime: entry.mtime ?? new Date(0),
+          linkpath,
+        });
+      });
+      entry.on('data', (chunk: Buffer) => guarded(() => writer.write(chunk)));
+      entry.on('end', () => guarded(() => writer.end()));
+    },
+  });
+  parser.on('error', fail);
+
+  port.on('message', (request: ExtractRequest) => {
+    if (failed) return;
+    if (request.kind === 'chunk') {
+      const buffer = Buffer.from(request.chunk.buffer, request.chunk.byteOffset, request.chunk.byteLength);
+      if (parser.write(buffer)) reply({ kind: 'ack' });
+      else parser.once('drain', () => reply({ kind: 'ack' }));
+      return;
+    }
+    parser.once('end', () =>
+      guarded(() => {
+        writer.finish();
+        reply({ kind: 'done', entryCount, fileCount, contentBytes: writer.contentBytes });
+      }),
+    );
+    parser.end();
+  });
+}
+
+if (parentPort) run(parentPort);

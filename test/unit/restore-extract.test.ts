@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { Header } from 'tar/header';
+import { extractArchive } from '../../src/restore/extract-archive';
+import type { Compression } from '../../src/volumes/volume-options';
+import { makeTempDir } from '../helpers/temp-dir';
+import { assertSameTree } from '../helpers/tree-compare';
+import { archiveToFile, buildVolume } from './archive-fixtures';
+
+/** ustar keeps whole seconds; the fixture's mtimes have fractions. */
+const WHOLE_SECONDS = 1_000_000_000n;
+
+interface CraftedEntry {
+  path: string;
+  type?: string;
+  body?: string;
+  linkpath?: string;
+}
+
+/** A tar stream written header by header, to say exactly what a hostile archive would. */
+function craftTar(entries: CraftedEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const entry of entries) {
+    const body = Buffer.from(entry.body ?? '');
+    const header = new Header({
+      path: entry.path,
+      type: (entry.type ?? 'File') as 'File',
+      size: body.length,
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      mtime: new Date('2024-01-02T03:04:05Z'),
+      linkpath: entry.linkpath,
+    });
+    const block = Buffer.alloc(512);
+    header.encode(block, 0);
+    blocks.push(block, body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return Buffer.concat(blocks);
+}
+
+async function extractCrafted(entries: CraftedEntry[]): Promise<{ destination: string; outside: string; result: Promise<unknown> }> {
+  const dir = await makeTempDir('restore-hostile');
+  const destination = join(dir, 'volume');
+  const outside = join(dir, 'outside');
+  await mkdir(destination);
+  await mkdir(outside);
+  const result = extractArchive({ input: Readable.from([craftTar(entries)]), compression: 'none', destination });
+  result.catch(() => undefined);
+  return { destination, outside, result };
+}
+
+describe('extractArchive', () => {
+  for (const compression of ['gzip', 'zstd', 'none'] as Compression[]) {
+    it(`restores what createArchive archived, metadata included (${compression})`, async () => {
+      const dir = await makeTempDir(`restore-round-trip-${compression}`);
+      const source = join(dir, 'source');
+      const restored = join(dir, 'restored');
+      await mkdir(source);
+      await mkdir(restored);
+      await buildVolume(source);
+      const archive = join(dir, 'archive');
+      const created = await archiveToFile(source, archive, compression);
+      const progress: number[] = [];
+      const result = await extractArchive({
+        input: createReadStream(archive),
+        compression,
+        destination: restored,
+        onProgress: (bytes) => progress.push(bytes),
+      });
+      assert.equal(result.sha256, created.sha256);
+      assert.equal(result.bytes, created.bytes);
+      assert.equal(result.fileCount, created.fileCount);
+      assert.equal(progress.at(-1), created.bytes);
+      await assertSameTree(source, restored, { mtimeToleranceNs: WHOLE_SECONDS });
+    });
+  }
+
+  it('reports the sha256 of the bytes it read, so a flipped byte shows even where tar cannot see it', async () => {
+    const dir = await makeTempDir('restore-digest');
+    const source = join(dir, 'source');
+    await mkdir(source);
+    await writeFile(join(source, 'data.txt'), 'x'.repeat(10_000));
+    const archive = join(dir, 'archive.tar');
+    const created = await archiveToFile(source, archive, 'none');
+    const bytes = await readFile(archive);
+    bytes[1024 + 100] ^= 0x01; // in data.txt's content (after the headers of ./ and data.txt): tar cannot tell
+    const restored = join(dir, 'restored');
+    await mkdir(restored);
+    const result = await extractArchive({ input: Readable.from([bytes]), compression: 'none', destination: restored });
+    assert.notEqual(result.sha256, created.sha256);
+    assert.equal(result.sha256, createHash('sha256').update(bytes).digest('hex'));
+  });
+
+  it('rejects a gzip archive with a flipped byte', async () => {
+    const dir = await makeTempDir('restore-corrupt');
+    const source = join(dir, 'source');
+    await mkdir(source);
+    await buildVolume(source);
+    const archive = join(dir, 'archive.tar.gz');
+    await archiveToFile(source, archive, 'gzip');
+    const bytes = await readFile(archive);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    const restored = join(dir, 'restored');
+    await mkdir(restored);
+    await assert.rejects(extractArchive({ input: Readable.from([bytes]), compression: 'gzip', destination: restored }));
+  });
+
+  it('refuses content that does not fit in the room it was given', async () => {
+    const dir = await makeTempDir('restore-room');
+    await mkdir(join(dir, 'volume'));
+    const input = Readable.from([craftTar([{ path: 'big', body: 'y'.repeat(5000) }])]);
+    await assert.rejects(extractArchive({ input, compression: 'none', destination: join(dir, 'volume'), roomBytes: 4096 }), /does not fit in the free space/);
+  });
+
+  const hostile: Array<[string, CraftedEntry[], RegExp]> = [
+    ['a path with ..', [{ path: '../outside/escaped.txt', body: 'gotcha' }], /climbs out of the volume/],
+    ['an absolute path', [{ path: '/tmp/absolute-escape.txt', body: 'gotcha' }], /absolute path/],
+    [
+      'a file written through a symlink to an absolute folder',
+      [{ path: 'link', type: 'SymbolicLink', linkpath: '/' }, { path: 'link/tmp/through-symlink.txt', body: 'gotcha' }],
+      /goes through the symlink "link"/,
+    ],
+    ['a relative symlink that climbs out', [{ path: 'up', type: 'SymbolicLink', linkpath: '../outside' }], /outside the volume/],
+    ['a hard link to a file outside', [{ path: 'hard', type: 'Link', linkpath: '../outside/secret' }], /climbs out of the volume/],
+    ['a device node', [{ path: 'sda', type: 'BlockDevice' }], /device node/],
+  ];
+  for (const [what, entries, message] of hostile) {
+    it(`refuses an archive with ${what} and writes nothing outside`, async () => {
+      const { result, outside } = await extractCrafted(entries);
+      await assert.rejects(result, message);
+      assert.deepEqual(await readdir(outside), []);
+    });
+  }
+
+  it('keeps symlinks with an absolute target, without following them', async () => {
+    const { destination, result } = await extractCrafted([
+      { path: 'current', type: 'SymbolicLink', linkpath: '/app/releases/3' },
+      { path: 'sub/sibling', type: 'SymbolicLink', linkpath: '../current' },
+    ]);
+    await result;
+    assert.deepEqual((await readdir(destination)).sort(), ['current', 'sub']);
+  });
+});
