@@ -1,14 +1,19 @@
 import { join } from 'node:path';
+import { AdminService } from './admin/admin-service';
 import { BackupCoordinator } from './backup/backup-coordinator';
 import { DockerodeApi } from './docker/docker-api';
 import { waitForDocker } from './docker/wait-for-docker';
 import { createLogger } from './logging/logger';
 import { BindMounter } from './mount/bind-mounter';
+import { createAdminRouter } from './protocol/admin-routes';
 import { createProtocolApp } from './protocol/routes';
 import { listenOnUnixSocket } from './protocol/unix-socket-server';
 import { restartJournaledContainers } from './quiesce/restart-journaled';
 import { StopJournal } from './quiesce/stop-journal';
+import { parseRestoreSource, resolveArchive } from './restore/restore-source';
+import { stageArchive } from './restore/stage-archive';
 import { ConcurrencyLimit } from './util/concurrency-limit';
+import { VolumeActivity } from './util/volume-activity';
 import { VolumeScheduler } from './schedule/volume-scheduler';
 import { loadSettings } from './settings/settings';
 import { RunStateStore } from './status/run-state-store';
@@ -29,6 +34,9 @@ async function main(): Promise<void> {
   const docker = new DockerodeApi();
   const journal = new StopJournal(dataDir);
   const scheduler = new VolumeScheduler(settings.timezone);
+  const target = new LocalTarget(settings.paths.archiveDir);
+  const activity = new VolumeActivity();
+  const recovery = { docker, journal, target, stopTimeoutSeconds: settings.stopTimeoutSeconds, logger };
   const registry = new VolumeRegistry({
     store,
     mounter: new BindMounter(),
@@ -38,29 +46,29 @@ async function main(): Promise<void> {
       retention: settings.defaultRetention,
       encryption: settings.defaultEncryption,
     },
+    stageRestoreFrom: async (_volume, from, stagingDir) => {
+      const source = parseRestoreSource(from);
+      await stageArchive(target, { sourceVolume: source.volume, archive: await resolveArchive(target, source), stagingDir });
+    },
     logger,
   });
   let dockerAnswers: () => void = () => undefined;
   const coordinator = new BackupCoordinator({
-    backup: {
-      docker,
-      journal,
-      target: new LocalTarget(settings.paths.archiveDir),
-      stopTimeoutSeconds: settings.stopTimeoutSeconds,
-      logger,
-    },
+    backup: recovery,
     scheduler,
     limit: new ConcurrencyLimit(settings.maxConcurrentBackups),
     runStates: new RunStateStore(store.volumesDir),
     stagingRoot: join(dataDir, 'staging'),
     dataPath: (volume) => store.dataPath(volume),
     dockerReady: new Promise<void>((resolve) => (dockerAnswers = resolve)),
+    activity,
     logger,
   });
   registry.observe(coordinator);
+  const admin = new AdminService({ registry, coordinator, activity, restore: recovery, logger });
   await registry.load();
 
-  const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger));
+  const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));
   logger.info(`Listening on ${settings.paths.socket}`);
   await registry.restoreMounts();
 

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger';
 import type { ConcurrencyLimit } from '../util/concurrency-limit';
+import type { VolumeActivity } from '../util/volume-activity';
 import type { VolumeScheduler } from '../schedule/volume-scheduler';
 import type { RunRecord, RunState, RunStateStore, RunTrigger } from '../status/run-state-store';
 import type { Volume, VolumeObserver } from '../volumes/volume-registry';
@@ -17,6 +18,8 @@ export interface CoordinatorDeps {
   dataPath(volume: string): string;
   /** Resolves once the Docker API answers; runs wait for it, the protocol never does. */
   dockerReady: Promise<void>;
+  /** Shared with restore and verify: one activity per volume at a time. */
+  activity: VolumeActivity;
   logger: Logger;
 }
 
@@ -27,7 +30,6 @@ export interface CoordinatorDeps {
 export class BackupCoordinator implements VolumeObserver {
   private readonly states = new Map<string, RunState>();
   private readonly volumes = new Map<string, Volume>();
-  private readonly running = new Set<string>();
   private readonly missed = new Set<string>();
 
   constructor(private readonly deps: CoordinatorDeps) {}
@@ -70,7 +72,8 @@ export class BackupCoordinator implements VolumeObserver {
       nextRun: this.deps.scheduler.nextRun(name)?.toISOString() ?? null,
       target: volume.options?.targets.join(',') ?? 'local',
       archives: state.archiveCount ?? 0,
-      running: this.running.has(name),
+      running: this.deps.activity.of(name) === 'backup',
+      ...(this.deps.activity.of(name) && this.deps.activity.of(name) !== 'backup' ? { busy: this.deps.activity.of(name) } : {}),
       quiesced: last ? last.quiesced : null,
       lastRun: last
         ? {
@@ -87,6 +90,8 @@ export class BackupCoordinator implements VolumeObserver {
             error: last.error ?? null,
           }
         : null,
+      ...(state.lastRestore ? { lastRestore: state.lastRestore } : {}),
+      ...(state.lastVerify ? { lastVerify: state.lastVerify } : {}),
     };
   }
 
@@ -104,13 +109,13 @@ export class BackupCoordinator implements VolumeObserver {
     const volume = this.volumes.get(name);
     if (!volume) throw new Error(`no such volume: ${name}`);
     if (!volume.options) throw new Error(`volume ${name} cannot be backed up: ${volume.optionsError}`);
-    if (this.running.has(name)) {
-      this.deps.logger.warn(`Skipping the ${trigger} backup of volume ${name}: a backup of it is still running`);
-      throw new Error(`a backup of volume ${name} is already running`);
+    const busy = this.deps.activity.of(name);
+    if (busy) {
+      this.deps.logger.warn(`Skipping the ${trigger} backup of volume ${name}: a ${busy} of it is still running`);
+      throw new Error(busy === 'backup' ? `a backup of volume ${name} is already running` : `volume ${name} is busy: a ${busy} of it is running`);
     }
     const options = volume.options;
-    this.running.add(name);
-    try {
+    return this.deps.activity.run(name, 'backup', async () => {
       await this.deps.dockerReady;
       const record = await this.deps.limit.run(() =>
         runBackup(this.deps.backup, {
@@ -122,21 +127,25 @@ export class BackupCoordinator implements VolumeObserver {
           trigger,
         }),
       );
-      await this.remember(name, record);
+      await this.remember(name, { lastRun: record, lastSuccessAt: record.result === 'success' ? record.finishedAt : undefined });
       return record;
-    } finally {
-      this.running.delete(name);
-    }
+    });
   }
 
-  private async remember(name: string, record: RunRecord): Promise<void> {
+  /** Waits for the Docker API, as every run does (restores too). */
+  get dockerReady(): Promise<void> {
+    return this.deps.dockerReady;
+  }
+
+  /** Records the outcome of a restore or verify (or a backup) in the volume's run state. */
+  async remember(name: string, outcome: Partial<RunState>): Promise<void> {
     if (!this.volumes.has(name)) return;
     const archives = await this.deps.backup.target.list(name).catch(() => undefined);
     const previous = this.states.get(name) ?? {};
     const state: RunState = {
       ...previous,
-      lastRun: record,
-      lastSuccessAt: record.result === 'success' ? record.finishedAt : previous.lastSuccessAt,
+      ...outcome,
+      lastSuccessAt: outcome.lastSuccessAt ?? previous.lastSuccessAt,
       archiveCount: archives?.length ?? previous.archiveCount,
       nextRunAt: this.deps.scheduler.nextRun(name)?.toISOString(),
     };

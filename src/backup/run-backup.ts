@@ -11,6 +11,7 @@ import type { Target } from '../targets/target';
 import type { VolumeOptions } from '../volumes/volume-options';
 import type { ArchiveManifest } from './archive-manifest';
 import { formatArchiveName } from './archive-name';
+import { verifyArchive } from '../restore/verify-archive';
 
 export interface BackupDeps {
   docker: DockerApi;
@@ -114,6 +115,11 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       stopped: { containers: record.stopped },
     };
     await target.writeManifest(manifest);
+    if (options.verify) {
+      const verified = await verifyArchive(target, volume, { name: archive, manifest });
+      if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
+      record.verified = true;
+    }
     Object.assign(record, { result: 'success', archive, bytes: archived.bytes, fileCount: archived.fileCount });
     logger.info(`Backed up volume ${volume} as ${archive} (${archived.bytes} bytes, downtime ${snapshot.downtimeMs} ms)`);
 

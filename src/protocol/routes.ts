@@ -8,7 +8,7 @@ type Handler = (body: Record<string, unknown>) => Promise<Record<string, unknown
  * The plugin protocol over HTTP: decode the body, call one driver method, encode the result or `{Err}`.
  * The engine sets Accept but no Content-Type, so every body is parsed as JSON whatever it claims to be.
  */
-export function createProtocolApp(driver: VolumeDriver, logger: Logger): express.Express {
+export function createProtocolApp(driver: VolumeDriver, logger: Logger, admin?: express.Router): express.Express {
   const app = express();
   app.use(express.json({ type: () => true, limit: '1mb' }));
 
@@ -46,6 +46,8 @@ export function createProtocolApp(driver: VolumeDriver, logger: Logger): express
       );
     });
   }
+
+  if (admin) app.use(admin);
 
   app.use((req: Request, res: Response) => {
     res.status(404).json({ Err: `unknown route ${req.method} ${req.path}` });

@@ -20,7 +20,33 @@ export interface RunRecord {
   snapshotMode?: string;
   fellBackReason?: string;
   pruned?: string[];
+  /** Set when backup-verify read the new archive back and it matched its manifest. */
+  verified?: boolean;
   warning?: string;
+  error?: string;
+}
+
+/** One restore into the volume, as the status and the CLI report it. */
+export interface RestoreRecord {
+  startedAt: string;
+  finishedAt: string;
+  result: 'success' | 'failed';
+  /** The archive restored, when it was found. */
+  archive?: string;
+  fileCount?: number;
+  durationMs: number;
+  /** How long the stopped containers were down (the swap), when any were. */
+  downtimeMs?: number;
+  stopped: string[];
+  error?: string;
+}
+
+/** One archive read end to end and checked against its manifest. */
+export interface VerifyRecord {
+  time: string;
+  archive: string;
+  result: 'ok' | 'failed';
+  fileCount?: number;
   error?: string;
 }
 
@@ -31,6 +57,8 @@ export interface RunState {
   /** When the scheduler expected the next run: a time in the past at start means a run was missed. */
   nextRunAt?: string;
   archiveCount?: number;
+  lastRestore?: RestoreRecord;
+  lastVerify?: VerifyRecord;
 }
 
 export class RunStateStore {

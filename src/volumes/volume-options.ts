@@ -1,4 +1,5 @@
 import { validateDetailed } from 'node-cron';
+import { parseRestoreSource } from '../restore/restore-source';
 import { parseRetention } from '../retention/parse-retention';
 import type { RetentionPolicy } from '../retention/policy';
 import { DURATION_FORMS, parseDuration } from './duration';
@@ -22,6 +23,8 @@ export interface VolumeOptions {
   exclude: string[];
   jitterMs: number;
   restoreFrom: string | null;
+  /** Read back and check each new archive before the run counts as a success. */
+  verify: boolean;
 }
 
 /** Plugin settings that supply an option's value when the volume does not set it. */
@@ -49,6 +52,7 @@ export const OPTION_KEYS = [
   'backup-exclude',
   'backup-jitter',
   'restore-from',
+  'backup-verify',
 ] as const;
 
 type OptionKey = (typeof OPTION_KEYS)[number];
@@ -89,6 +93,7 @@ export function parseVolumeOptions(raw: Record<string, string>, defaults: Option
     exclude: parseExclude(read('backup-exclude', '')),
     jitterMs: parseJitter(read('backup-jitter', '0s')),
     restoreFrom: parseRestoreFrom(read('restore-from', '')),
+    verify: oneOf(read('backup-verify', 'false'), ['true', 'false'] as const) === 'true',
   };
   rejectNotYetAvailable(raw, options);
   return options;
@@ -167,13 +172,12 @@ function parseJitter(value: OptionValue): number {
   return ms;
 }
 
-/** `VOLUME@latest` or an archive name as the contract spells it. */
-const RESTORE_SOURCE =
-  /^(?:[A-Za-z0-9][A-Za-z0-9_.-]*@latest|[A-Za-z0-9][A-Za-z0-9_.-]*-\d{8}T\d{6}Z\.tar(?:\.gz|\.zst)?(?:\.gpg|\.age)?)$/;
-
+/** `VOLUME@latest` or an archive name as the contract spells it (the same parser as the CLI's --from). */
 function parseRestoreFrom(value: OptionValue): string | null {
   if (value.text === '') return null;
-  if (!RESTORE_SOURCE.test(value.text)) {
+  try {
+    parseRestoreSource(value.text);
+  } catch {
     throw invalid(value, 'VOLUME@latest or an archive name such as VOLUME-20260101T030000Z.tar.gz');
   }
   return value.text;
@@ -192,8 +196,5 @@ function rejectNotYetAvailable(raw: Record<string, string>, options: VolumeOptio
         `${key}=${missing.join(',')}${origin} is not available in this version of backupvol yet`,
       );
     }
-  }
-  if (options.restoreFrom !== null) {
-    throw new InvalidOptionError('restore-from is not available in this version of backupvol yet');
   }
 }

@@ -1,4 +1,4 @@
-import { mkdir, rmdir } from 'node:fs/promises';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger';
 import type { Mounter } from '../mount/bind-mounter';
@@ -30,6 +30,11 @@ export interface VolumeRegistryDeps {
   mounter: Mounter;
   mountRoot: string;
   defaults: OptionDefaults;
+  /**
+   * Fills a new volume's restore staging from `restore-from` (see restore/stage-archive.ts); the registry
+   * then swaps it in before Create answers, so the first container already sees the restored content.
+   */
+  stageRestoreFrom?: (volume: string, source: string, stagingDir: string) => Promise<void>;
   logger: Logger;
 }
 
@@ -58,7 +63,12 @@ export class VolumeRegistry implements VolumeDriver {
   async load(): Promise<void> {
     const { records, problems } = await this.deps.store.loadAll();
     for (const problem of problems) this.deps.logger.error(`Skipping unreadable volume state: ${problem}`);
-    for (const record of records) await this.adopt(record);
+    for (const record of records) {
+      await this.deps.store.recoverInterruptedRestore(record.name).catch((error: Error) => {
+        this.deps.logger.error(`Could not clean up an interrupted restore of volume ${record.name}: ${error.message}`);
+      });
+      await this.adopt(record);
+    }
     this.deps.logger.info(`Loaded ${records.length} volume(s) from state`);
   }
 
@@ -81,6 +91,10 @@ export class VolumeRegistry implements VolumeDriver {
     return this.volumes.get(name);
   }
 
+  restoreStagingPath(name: string): string {
+    return this.deps.store.restoreStagingPath(name);
+  }
+
   dataPath(name: string): string {
     return this.deps.store.dataPath(name);
   }
@@ -96,11 +110,43 @@ export class VolumeRegistry implements VolumeDriver {
       }
       const record: VolumeRecord = { name, createdAt: new Date().toISOString(), options: { ...options }, mountIds: [] };
       await this.deps.store.create(record);
+      if (parsed.restoreFrom) await this.populate(name, parsed.restoreFrom);
       const volume: Volume = { record, options: parsed };
       this.volumes.set(name, volume);
       await this.observer?.volumeAdded(volume);
       this.deps.logger.info(`Created volume ${name}`, { options });
     });
+  }
+
+  /**
+   * Swaps a tree extracted into the volume's restore staging in place of its data, under the volume's
+   * lock. The bind mount holds the old directory, so it is taken down and put back around the swap; the
+   * caller has stopped every container that uses the volume. Returns the old tree, for deletion.
+   */
+  async swapInRestored(name: string): Promise<string> {
+    return this.lock.run(name, async () => {
+      const volume = this.required(name);
+      await this.unbindIfMounted(name);
+      try {
+        return await this.deps.store.swapInRestored(name);
+      } finally {
+        if (volume.record.mountIds.length > 0) await this.ensureMounted(name);
+      }
+    });
+  }
+
+  /** restore-from at create; a failure deletes the half-made volume, and Create fails with the reason. */
+  private async populate(name: string, source: string): Promise<void> {
+    const stage = this.deps.stageRestoreFrom;
+    try {
+      if (!stage) throw new Error('restoring is not wired in this process');
+      await stage(name, source, this.deps.store.restoreStagingPath(name));
+      await rm(await this.deps.store.swapInRestored(name), { recursive: true, force: true });
+    } catch (error) {
+      await this.deps.store.delete(name);
+      throw new Error(`restore-from=${source}: ${(error as Error).message}`);
+    }
+    this.deps.logger.info(`Volume ${name} starts with the content of ${source}`);
   }
 
   async remove(name: string): Promise<void> {

@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomically } from './atomic-file';
+import { syncDirectory, writeFileAtomically } from './atomic-file';
 
 /** What is persisted for a volume. Nothing derived, nothing secret. */
 export interface VolumeRecord {
@@ -29,6 +29,33 @@ export class VolumeStore {
     return join(this.volumesDir, name, 'data');
   }
 
+  /** Where a restore extracts before its tree replaces data/: beside it, so the swap is two renames. */
+  restoreStagingPath(name: string): string {
+    return join(this.volumesDir, name, 'restore-staging');
+  }
+
+  /**
+   * Puts the restored tree in place of data/. Between the two renames data/ is missing: a crash there
+   * is undone at the next start (recoverInterruptedRestore), so the volume has either its old or its
+   * new content, never a mix. Returns the old tree's path, for the caller to delete.
+   */
+  async swapInRestored(name: string): Promise<string> {
+    const previous = this.previousDataPath(name);
+    await rm(previous, { recursive: true, force: true });
+    await rename(this.dataPath(name), previous);
+    await rename(this.restoreStagingPath(name), this.dataPath(name));
+    await syncDirectory(join(this.volumesDir, name));
+    return previous;
+  }
+
+  /** Undoes what a restore cut short left behind; called for every volume before it is used. */
+  async recoverInterruptedRestore(name: string): Promise<void> {
+    const previous = this.previousDataPath(name);
+    if (!(await exists(this.dataPath(name))) && (await exists(previous))) await rename(previous, this.dataPath(name));
+    await rm(previous, { recursive: true, force: true });
+    await rm(this.restoreStagingPath(name), { recursive: true, force: true });
+  }
+
   async loadAll(): Promise<{ records: VolumeRecord[]; problems: string[] }> {
     await mkdir(this.volumesDir, { recursive: true });
     const records: VolumeRecord[] = [];
@@ -43,6 +70,10 @@ export class VolumeStore {
       }
     }
     return { records, problems };
+  }
+
+  private previousDataPath(name: string): string {
+    return join(this.volumesDir, name, 'data.previous');
   }
 
   async read(name: string): Promise<VolumeRecord | undefined> {
@@ -71,6 +102,13 @@ export class VolumeStore {
     await rm(join(this.volumesDir, name, RECORD_FILE), { force: true });
     await rm(join(this.volumesDir, name), { recursive: true, force: true });
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 function parseRecord(name: string, text: string): VolumeRecord {

@@ -8,6 +8,7 @@ import { StopJournal } from '../../src/quiesce/stop-journal';
 import { VolumeScheduler } from '../../src/schedule/volume-scheduler';
 import { RunStateStore } from '../../src/status/run-state-store';
 import { LocalTarget } from '../../src/targets/local-target';
+import { VolumeActivity } from '../../src/util/volume-activity';
 import { ConcurrencyLimit } from '../../src/util/concurrency-limit';
 import { parseVolumeOptions } from '../../src/volumes/volume-options';
 import type { Volume } from '../../src/volumes/volume-registry';
@@ -28,6 +29,7 @@ async function setUp() {
     stagingRoot: join(dir, 'staging'),
     dataPath: (name) => join(volumesDir, name, 'data'),
     dockerReady: Promise.resolve(),
+    activity: new VolumeActivity(),
     logger: createSilentLogger(),
   });
   await mkdir(join(volumesDir, 'v', 'data'), { recursive: true });

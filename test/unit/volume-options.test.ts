@@ -27,6 +27,7 @@ describe('parseVolumeOptions', () => {
       exclude: [],
       jitterMs: 0,
       restoreFrom: null,
+      verify: false,
     });
   });
 
@@ -114,6 +115,14 @@ describe('parseVolumeOptions', () => {
 
   it('restore-from checks its form', () => {
     rejects({ 'restore-from': '../etc/passwd' }, /invalid restore-from=.*VOLUME@latest/);
-    rejects({ 'restore-from': 'db@latest' }, /restore-from is not available/);
+    assert.equal(parse({ 'restore-from': 'db@latest' }).restoreFrom, 'db@latest');
+    assert.equal(parse({ 'restore-from': 'db-20260101T030000Z.tar.zst' }).restoreFrom, 'db-20260101T030000Z.tar.zst');
+    rejects({ 'restore-from': 'latest' }, /invalid restore-from/);
+  });
+
+  it('backup-verify is true or false', () => {
+    assert.equal(parse({ 'backup-verify': 'true' }).verify, true);
+    assert.equal(parse({}).verify, false);
+    rejects({ 'backup-verify': 'yes' }, /invalid backup-verify="yes": accepted values are true, false/);
   });
 });

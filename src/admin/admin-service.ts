@@ -1,0 +1,149 @@
+import type { BackupCoordinator } from '../backup/backup-coordinator';
+import type { Logger } from '../logging/logger';
+import { restoreInPlace, type RestoreDeps } from '../restore/restore-in-place';
+import { parseRestoreSource, resolveArchive } from '../restore/restore-source';
+import { verifyArchive } from '../restore/verify-archive';
+import type { RestoreRecord, RunRecord, VerifyRecord } from '../status/run-state-store';
+import type { StoredArchive } from '../targets/target';
+import type { VolumeActivity } from '../util/volume-activity';
+import type { VolumeRegistry } from '../volumes/volume-registry';
+import { assertValidVolumeName } from '../volumes/volume-name';
+
+/** How far a long operation got, for the CLI's progress line. */
+export interface ProgressReport {
+  phase: string;
+  archive?: string;
+  bytes?: number;
+  totalBytes?: number;
+}
+export type Progress = (report: ProgressReport) => void;
+
+export interface VolumeRow {
+  name: string;
+  schedule: string;
+  nextRun: string | null;
+  archives: number;
+  target: string;
+  busy: string | null;
+  lastRun: { time: string; result: string; archive: string | null; error: string | null } | null;
+}
+
+export interface ArchiveRow {
+  name: string;
+  created: string;
+  bytes: number;
+  fileCount: number;
+  downtimeMs: number;
+  durationMs: number;
+  snapshot: string;
+  quiesced: boolean;
+}
+
+export interface AdminDeps {
+  registry: VolumeRegistry;
+  coordinator: BackupCoordinator;
+  activity: VolumeActivity;
+  restore: RestoreDeps;
+  logger: Logger;
+}
+
+/**
+ * What the host CLI asks of the plugin (the admin endpoints, not part of the Docker protocol). Backups go
+ * through the coordinator, exactly as scheduled ones do; restores and verifies take the volume's activity
+ * slot, so nothing else runs on the volume meanwhile.
+ */
+export class AdminService {
+  constructor(private readonly deps: AdminDeps) {}
+
+  list(): VolumeRow[] {
+    return this.deps.registry.all().map((volume) => {
+      const status = this.deps.coordinator.statusOf(volume) as {
+        schedule: string;
+        nextRun: string | null;
+        archives: number;
+        target: string;
+        lastRun: VolumeRow['lastRun'];
+      };
+      const last = status.lastRun;
+      return {
+        name: volume.record.name,
+        schedule: status.schedule,
+        nextRun: status.nextRun,
+        archives: status.archives,
+        target: status.target,
+        busy: this.deps.activity.of(volume.record.name) ?? null,
+        lastRun: last ? { time: last.time, result: last.result, archive: last.archive, error: last.error } : null,
+      };
+    });
+  }
+
+  async backup(volume: string): Promise<RunRecord> {
+    this.known(volume);
+    return this.deps.coordinator.backup(volume, 'manual');
+  }
+
+  /** Complete archives of a volume, newest first; works for a removed volume whose archives remain. */
+  async backups(volume: string): Promise<ArchiveRow[]> {
+    assertValidVolumeName(volume);
+    return (await this.deps.restore.target.list(volume)).map(({ name, manifest }) => ({
+      name,
+      created: manifest.created,
+      bytes: manifest.bytes,
+      fileCount: manifest.fileCount,
+      downtimeMs: manifest.durations?.downtimeMs ?? 0,
+      durationMs: manifest.durations?.totalMs ?? 0,
+      snapshot: manifest.snapshotMode,
+      quiesced: manifest.quiesced,
+    }));
+  }
+
+  /** `from`: latest (this volume's newest), VOLUME@latest or an archive name. */
+  async restore(volume: string, from: string, progress: Progress): Promise<RestoreRecord> {
+    const known = this.known(volume);
+    const source = parseRestoreSource(from, volume);
+    const record = await this.deps.activity.run(volume, 'restore', async () => {
+      progress({ phase: 'waiting for the Docker API' });
+      await this.deps.coordinator.dockerReady;
+      return restoreInPlace(this.deps.restore, {
+        volume,
+        options: known.options,
+        source,
+        stagingDir: this.deps.registry.restoreStagingPath(volume),
+        swapIn: () => this.deps.registry.swapInRestored(volume),
+        onProgress: ({ archive, bytes, totalBytes }) => progress({ phase: 'extracting', archive, bytes, totalBytes }),
+      });
+    });
+    await this.deps.coordinator.remember(volume, { lastRestore: record });
+    return record;
+  }
+
+  /** `which`: latest, all, or an archive name. Results in the order checked (newest first). */
+  async verify(volume: string, which: string, progress: Progress): Promise<VerifyRecord[]> {
+    assertValidVolumeName(volume);
+    const { target } = this.deps.restore;
+    const archives: StoredArchive[] =
+      which === 'all' ? await target.list(volume) : [await resolveArchive(target, which === 'latest' ? { volume, archive: 'latest' } : parseRestoreSource(which, volume))];
+    if (archives.length === 0) throw new Error(`volume ${volume} has no complete archive in target ${target.name}`);
+    const verifyAll = async () => {
+      const records: VerifyRecord[] = [];
+      for (const archive of archives) {
+        const report = (bytes: number) => progress({ phase: 'verifying', archive: archive.name, bytes, totalBytes: archive.manifest.bytes });
+        records.push(await verifyArchive(target, volume, archive, report));
+      }
+      return records;
+    };
+    // A volume that is gone has no activity slot and no status to update, but its archives can be checked.
+    if (!this.deps.registry.find(volume)) return verifyAll();
+    const records = await this.deps.activity.run(volume, 'verify', verifyAll);
+    const lastVerify = records.find((record) => record.result !== 'ok') ?? records[0];
+    await this.deps.coordinator.remember(volume, { lastVerify });
+    return records;
+  }
+
+  private known(volume: string) {
+    assertValidVolumeName(volume);
+    const found = this.deps.registry.find(volume);
+    if (!found) throw new Error(`no such backupvol volume: ${volume}`);
+    return found;
+  }
+}

@@ -1,0 +1,87 @@
+import { rm } from 'node:fs/promises';
+import type { DockerApi } from '../docker/docker-api';
+import type { Logger } from '../logging/logger';
+import { planQuiesce } from '../quiesce/plan-quiesce';
+import { stopContainers } from '../quiesce/stop-containers';
+import type { StopJournal } from '../quiesce/stop-journal';
+import type { RestoreRecord } from '../status/run-state-store';
+import type { Target } from '../targets/target';
+import type { VolumeOptions } from '../volumes/volume-options';
+import { resolveArchive, type RestoreSource } from './restore-source';
+import { stageArchive } from './stage-archive';
+
+export interface RestoreDeps {
+  docker: DockerApi;
+  journal: StopJournal;
+  target: Target;
+  stopTimeoutSeconds: number;
+  logger: Logger;
+}
+
+export interface RestoreRequest {
+  volume: string;
+  /** Undefined when the volume's options no longer parse: the default stop label is used. */
+  options?: VolumeOptions;
+  source: RestoreSource;
+  stagingDir: string;
+  /** Swaps the staged tree in place of the volume's data; returns the old tree (VolumeRegistry.swapInRestored). */
+  swapIn(): Promise<string>;
+  onProgress?: (progress: { archive: string; bytes: number; totalBytes: number }) => void;
+}
+
+/**
+ * Restores an archive over a volume's content. The archive is extracted and checked while the volume's
+ * containers still run (nothing of the volume is touched yet); only the swap happens while they are
+ * stopped, so downtime is two renames, whatever the size. Which containers stop follows the backup's
+ * rules, except that attached containers always stop: swapping the content under a running container
+ * would leave it writing into the old tree.
+ */
+export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest): Promise<RestoreRecord> {
+  const { docker, journal, target, logger } = deps;
+  const { volume } = request;
+  const startedAt = new Date();
+  const record: RestoreRecord = { startedAt: startedAt.toISOString(), finishedAt: '', result: 'failed', durationMs: 0, stopped: [] };
+  try {
+    const archive = await resolveArchive(target, request.source);
+    record.archive = archive.name;
+    logger.info(`Restoring volume ${volume} from ${archive.name} (target ${target.name})`);
+    const staged = await stageArchive(target, {
+      sourceVolume: request.source.volume,
+      archive,
+      stagingDir: request.stagingDir,
+      onProgress: (bytes) => request.onProgress?.({ archive: archive.name, bytes, totalBytes: archive.manifest.bytes }),
+    });
+    record.fileCount = staged.fileCount;
+
+    let previous: string | undefined;
+    try {
+      const plan = planQuiesce({
+        volume,
+        policy: 'attached',
+        stopLabel: request.options?.stopLabel ?? 'true',
+        containers: await docker.runningContainers(),
+      });
+      record.stopped = plan.stop.map((stop) => stop.name);
+      const resume = await stopContainers({ docker, journal, volume, stops: plan.stop, timeoutSeconds: deps.stopTimeoutSeconds, logger });
+      const stoppedAt = Date.now();
+      try {
+        previous = await request.swapIn();
+      } finally {
+        record.downtimeMs = plan.stop.length > 0 ? Date.now() - stoppedAt : undefined;
+        await resume();
+      }
+    } finally {
+      await rm(request.stagingDir, { recursive: true, force: true });
+    }
+    // The old tree is deleted after the containers are back: it does not count as downtime.
+    if (previous) await rm(previous, { recursive: true, force: true });
+    record.result = 'success';
+    logger.info(`Restored volume ${volume} from ${archive.name} (${staged.fileCount} files, downtime ${record.downtimeMs ?? 0} ms)`);
+  } catch (error) {
+    record.error = (error as Error).message;
+    logger.error(`Restore of volume ${volume} failed: ${record.error}`);
+  }
+  record.finishedAt = new Date().toISOString();
+  record.durationMs = Date.now() - startedAt.getTime();
+  return record;
+}

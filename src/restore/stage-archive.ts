@@ -1,0 +1,59 @@
+import { mkdir, rm, statfs } from 'node:fs/promises';
+import { compressionOfArchive } from '../backup/archive-name';
+import type { StoredArchive, Target } from '../targets/target';
+import { extractArchive, type ExtractResult } from './extract-archive';
+
+/** Left free on the volume's filesystem whatever the archive holds: the plugin's own state lives there. */
+const RESERVE_BYTES = 16 * 1024 * 1024;
+
+export interface StageRequest {
+  /** The volume whose folder of the target holds the archive (the one it was made from). */
+  sourceVolume: string;
+  archive: StoredArchive;
+  /** Emptied first; holds the checked tree on success, removed on failure. */
+  stagingDir: string;
+  onProgress?: (archiveBytes: number) => void;
+}
+
+/**
+ * Extracts an archive into a staging directory and checks it against its manifest (sha256 of the bytes
+ * read, file count). Nothing of the volume is touched: on any failure the staging directory is removed
+ * and the error says why.
+ */
+export async function stageArchive(target: Target, request: StageRequest): Promise<ExtractResult> {
+  const { archive, stagingDir } = request;
+  const { manifest } = archive;
+  if (manifest.encryption && manifest.encryption !== 'none') {
+    throw new Error(`archive ${archive.name} is encrypted (${manifest.encryption}); this version of backupvol cannot decrypt it`);
+  }
+  await rm(stagingDir, { recursive: true, force: true });
+  await mkdir(stagingDir, { mode: 0o755 });
+  try {
+    const room = await roomIn(stagingDir);
+    if (manifest.bytes > room) {
+      throw new Error(`archive ${archive.name} (${manifest.bytes} bytes) is larger than the free space of the volume's filesystem (${room} bytes)`);
+    }
+    const extracted = await extractArchive({
+      input: await target.open(request.sourceVolume, archive.name),
+      compression: compressionOfArchive(archive.name),
+      destination: stagingDir,
+      roomBytes: room,
+      onProgress: request.onProgress,
+    });
+    if (extracted.sha256 !== manifest.sha256) {
+      throw new Error(`archive ${archive.name} is corrupt: its sha256 is ${extracted.sha256}, its manifest says ${manifest.sha256}`);
+    }
+    if (extracted.fileCount !== manifest.fileCount) {
+      throw new Error(`archive ${archive.name} holds ${extracted.fileCount} files, its manifest says ${manifest.fileCount}`);
+    }
+    return extracted;
+  } catch (error) {
+    await rm(stagingDir, { recursive: true, force: true });
+    throw new Error(`cannot restore ${archive.name}: ${(error as Error).message}`);
+  }
+}
+
+async function roomIn(directory: string): Promise<number> {
+  const stats = await statfs(directory);
+  return Math.max(0, stats.bavail * stats.bsize - RESERVE_BYTES);
+}

@@ -1,0 +1,44 @@
+import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
+import { compressionOfArchive } from '../backup/archive-name';
+import { DigestStream } from '../archive/digest-stream';
+import { listArchiveEntries } from '../archive/list-archive-entries';
+import type { VerifyRecord } from '../status/run-state-store';
+import type { StoredArchive, Target } from '../targets/target';
+
+/**
+ * Reads an archive end to end (decompress, parse every tar entry and its content) and checks it against
+ * its manifest: sha256 and size of the stored bytes, number of files. Never throws: a failure is the
+ * record's result and error.
+ */
+export async function verifyArchive(
+  target: Target,
+  volume: string,
+  archive: StoredArchive,
+  onProgress?: (bytes: number) => void,
+): Promise<VerifyRecord> {
+  const record: VerifyRecord = { time: new Date().toISOString(), archive: archive.name, result: 'failed' };
+  const { manifest } = archive;
+  try {
+    if (manifest.encryption && manifest.encryption !== 'none') {
+      throw new Error(`archive ${archive.name} is encrypted (${manifest.encryption}); this version of backupvol cannot decrypt it`);
+    }
+    const digest = new DigestStream(onProgress ? () => onProgress(digest.bytes) : undefined);
+    const tee = new PassThrough();
+    const [listing] = await Promise.all([
+      listArchiveEntries(tee, compressionOfArchive(archive.name)),
+      pipeline(await target.open(volume, archive.name), digest, tee),
+    ]);
+    record.fileCount = listing.fileCount;
+    const problems: string[] = [];
+    if (digest.sha256() !== manifest.sha256) problems.push(`its sha256 is ${digest.sha256()}, its manifest says ${manifest.sha256}`);
+    if (digest.bytes !== manifest.bytes) problems.push(`it has ${digest.bytes} bytes, its manifest says ${manifest.bytes}`);
+    if (listing.fileCount !== manifest.fileCount) problems.push(`it holds ${listing.fileCount} files, its manifest says ${manifest.fileCount}`);
+    if (problems.length > 0) throw new Error(`archive ${archive.name} is corrupt: ${problems.join('; ')}`);
+    record.result = 'ok';
+  } catch (error) {
+    const message = (error as Error).message;
+    record.error = message.includes(archive.name) ? message : `archive ${archive.name} is unreadable: ${message}`;
+  }
+  return record;
+}
