@@ -5,45 +5,15 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { Header } from 'tar/header';
 import { extractArchive } from '../../src/restore/extract-archive';
 import type { Compression } from '../../src/volumes/volume-options';
+import { craftTar, type CraftedEntry } from '../helpers/craft-tar';
 import { makeTempDir } from '../helpers/temp-dir';
 import { assertSameTree } from '../helpers/tree-compare';
 import { archiveToFile, buildVolume } from './archive-fixtures';
 
 /** ustar keeps whole seconds; the fixture's mtimes have fractions. */
 const WHOLE_SECONDS = 1_000_000_000n;
-
-interface CraftedEntry {
-  path: string;
-  type?: string;
-  body?: string;
-  linkpath?: string;
-}
-
-/** A tar stream written header by header, to say exactly what a hostile archive would. */
-function craftTar(entries: CraftedEntry[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const entry of entries) {
-    const body = Buffer.from(entry.body ?? '');
-    const header = new Header({
-      path: entry.path,
-      type: (entry.type ?? 'File') as 'File',
-      size: body.length,
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      mtime: new Date('2024-01-02T03:04:05Z'),
-      linkpath: entry.linkpath,
-    });
-    const block = Buffer.alloc(512);
-    header.encode(block, 0);
-    blocks.push(block, body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
 
 async function extractCrafted(entries: CraftedEntry[]): Promise<{ destination: string; outside: string; result: Promise<unknown> }> {
   const dir = await makeTempDir('restore-hostile');

@@ -1,0 +1,194 @@
+import Docker from 'dockerode';
+import type { ArchiveRow, VolumeRow } from '../admin/admin-service';
+import type { RestoreRecord, RunRecord, VerifyRecord } from '../status/run-state-store';
+import { assertValidVolumeName } from '../volumes/volume-name';
+import { formatBytes, formatDuration, formatTable, formatTime } from './format';
+import { callPlugin } from './plugin-client';
+import { ProgressLine } from './progress-line';
+
+/** Exit codes (README): 0 done, 1 the operation failed, 2 the command line is wrong. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export class UsageError extends Error {}
+
+export interface Invocation {
+  positionals: string[];
+  json: boolean;
+  from?: string;
+  into?: string;
+  all: boolean;
+}
+
+export interface Command {
+  usage: string;
+  summary: string;
+  /** Which of the shared flags it takes, beyond --json and --help. */
+  flags: Array<'from' | 'into' | 'all'>;
+  positionals: { min: number; max: number };
+  run(invocation: Invocation): Promise<number>;
+}
+
+function print(json: boolean, value: unknown, text: () => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : text());
+}
+
+/** Runs a plugin call behind a progress line. */
+async function withProgress<T>(label: string, call: (onProgress: ProgressLine['update']) => Promise<T>): Promise<T> {
+  const line = new ProgressLine(label);
+  try {
+    return await call(line.update);
+  } finally {
+    line.done();
+  }
+}
+
+function volumeArgument(invocation: Invocation): string {
+  const volume = invocation.positionals[0];
+  try {
+    assertValidVolumeName(volume);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return volume;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  ls: {
+    usage: 'backupvol ls [--json]',
+    summary: 'list backupvol volumes with their schedule, last backup, next run and archive count',
+    flags: [],
+    positionals: { min: 0, max: 0 },
+    async run({ json }) {
+      const rows = (await callPlugin('List', {})) as VolumeRow[];
+      print(json, rows, () =>
+        formatTable(
+          ['VOLUME', 'SCHEDULE', 'LAST BACKUP', 'RESULT', 'NEXT RUN', 'ARCHIVES'],
+          rows.map((row) => [
+            row.name,
+            row.schedule,
+            formatTime(row.lastRun?.time),
+            row.busy ? `${row.busy} running` : (row.lastRun?.result ?? '-'),
+            formatTime(row.nextRun),
+            String(row.archives),
+          ]),
+        ),
+      );
+      return EXIT.ok;
+    },
+  },
+
+  backup: {
+    usage: 'backupvol backup VOLUME [--json]',
+    summary: 'back the volume up now, the same way a scheduled run does, and wait for it',
+    flags: [],
+    positionals: { min: 1, max: 1 },
+    async run(invocation) {
+      const volume = volumeArgument(invocation);
+      const record = (await withProgress(`Backing up ${volume}`, (onProgress) => callPlugin('Backup', { Volume: volume }, onProgress))) as RunRecord;
+      print(invocation.json, record, () =>
+        record.result === 'success'
+          ? `Backed up ${volume} as ${record.archive} (${formatBytes(record.bytes ?? 0)}, downtime ${formatDuration(record.downtimeMs)})` +
+            (record.warning ? `\nwarning: ${record.warning}` : '')
+          : `Backup of ${volume} failed: ${record.error}`,
+      );
+      return record.result === 'success' ? EXIT.ok : EXIT.failed;
+    },
+  },
+
+  backups: {
+    usage: 'backupvol backups VOLUME [--json]',
+    summary: "list the volume's complete archives, newest first",
+    flags: [],
+    positionals: { min: 1, max: 1 },
+    async run(invocation) {
+      const volume = volumeArgument(invocation);
+      const rows = (await callPlugin('Backups', { Volume: volume })) as ArchiveRow[];
+      print(invocation.json, rows, () =>
+        formatTable(
+          ['ARCHIVE', 'CREATED', 'SIZE', 'FILES', 'DOWNTIME'],
+          rows.map((row) => [row.name, formatTime(row.created), formatBytes(row.bytes), String(row.fileCount), formatDuration(row.downtimeMs)]),
+        ),
+      );
+      return EXIT.ok;
+    },
+  },
+
+  restore: {
+    usage: 'backupvol restore VOLUME [--from ARCHIVE|latest] [--into NEW_VOLUME] [--json]',
+    summary: 'restore an archive over the volume (its containers stop for the swap only), or into a new volume',
+    flags: ['from', 'into'],
+    positionals: { min: 1, max: 1 },
+    async run(invocation) {
+      const volume = volumeArgument(invocation);
+      const from = invocation.from ?? 'latest';
+      if (invocation.into === undefined) {
+        const record = (await withProgress(`Restoring ${volume}`, (onProgress) => callPlugin('Restore', { Volume: volume, From: from }, onProgress))) as RestoreRecord;
+        return reportRestore(invocation.json, volume, record);
+      }
+      const into = invocation.into;
+      try {
+        assertValidVolumeName(into);
+      } catch (error) {
+        throw new UsageError(`--into: ${(error as Error).message}`);
+      }
+      // The archive's volume, not the new one, is what `latest` refers to.
+      const source = from === 'latest' ? `${volume}@latest` : from;
+      await createVolume(into);
+      let record: RestoreRecord;
+      try {
+        record = (await withProgress(`Restoring into ${into}`, (onProgress) => callPlugin('Restore', { Volume: into, From: source }, onProgress))) as RestoreRecord;
+      } catch (error) {
+        await removeVolume(into);
+        throw error;
+      }
+      if (record.result !== 'success') await removeVolume(into);
+      return reportRestore(invocation.json, into, record);
+    },
+  },
+
+  verify: {
+    usage: 'backupvol verify VOLUME [ARCHIVE|--all] [--json]',
+    summary: "read an archive (default: the newest) end to end and check it against its manifest",
+    flags: ['all'],
+    positionals: { min: 1, max: 2 },
+    async run(invocation) {
+      const volume = volumeArgument(invocation);
+      const named = invocation.positionals[1];
+      if (named && invocation.all) throw new UsageError('give an ARCHIVE or --all, not both');
+      const which = invocation.all ? 'all' : (named ?? 'latest');
+      const records = (await withProgress(`Verifying ${volume}`, (onProgress) => callPlugin('Verify', { Volume: volume, Archive: which }, onProgress))) as VerifyRecord[];
+      print(invocation.json, records, () =>
+        records.map((record) => (record.result === 'ok' ? `ok      ${record.archive} (${record.fileCount} files)` : `FAILED  ${record.error}`)).join('\n'),
+      );
+      return records.every((record) => record.result === 'ok') ? EXIT.ok : EXIT.failed;
+    },
+  },
+};
+
+function reportRestore(json: boolean, volume: string, record: RestoreRecord): number {
+  print(json, { volume, ...record }, () =>
+    record.result === 'success'
+      ? `Restored ${volume} from ${record.archive} (${record.fileCount} files, downtime ${formatDuration(record.downtimeMs ?? 0)})`
+      : `Restore of ${volume} failed: ${record.error}`,
+  );
+  return record.result === 'success' ? EXIT.ok : EXIT.failed;
+}
+
+/** --into makes the new volume through the engine, so Docker knows it like any other backupvol volume. */
+async function createVolume(name: string): Promise<void> {
+  const docker = new Docker();
+  const driver = process.env.BACKUPVOL_PLUGIN || 'backupvol';
+  const existing = await docker
+    .getVolume(name)
+    .inspect()
+    .catch(() => undefined);
+  if (existing) throw new UsageError(`volume ${name} exists already; --into needs the name of a new volume`);
+  await docker.createVolume({ Name: name, Driver: driver });
+}
+
+async function removeVolume(name: string): Promise<void> {
+  await new Docker()
+    .getVolume(name)
+    .remove()
+    .catch(() => undefined);
+}

@@ -1,0 +1,49 @@
+import { request } from 'node:http';
+import type { ProgressReport } from '../admin/admin-service';
+
+/** The plugin answered with an error (bad request, unknown volume, busy volume...). */
+export class PluginError extends Error {}
+
+const DEFAULT_SOCKET = '/run/docker/plugins/backupvol.sock';
+
+/**
+ * Calls one admin endpoint on the plugin's socket and returns its Result, reporting Progress lines as
+ * they come (see protocol/admin-routes.ts for the NDJSON answer).
+ */
+export function callPlugin(route: string, body: Record<string, string>, onProgress?: (report: ProgressReport) => void): Promise<unknown> {
+  const socketPath = process.env.BACKUPVOL_SOCKET || DEFAULT_SOCKET;
+  return new Promise((resolve, reject) => {
+    const call = request({ socketPath, path: `/BackupVol.${route}`, method: 'POST', headers: { 'Content-Type': 'application/json' } }, (response) => {
+      let pending = '';
+      let settled = false;
+      const handle = (line: string) => {
+        if (line.trim() === '') return;
+        const message = JSON.parse(line) as { Progress?: ProgressReport; Result?: unknown; Err?: string };
+        if (message.Progress) onProgress?.(message.Progress);
+        else if (message.Err !== undefined) {
+          settled = true;
+          reject(new PluginError(message.Err));
+        } else if ('Result' in message) {
+          settled = true;
+          resolve(message.Result);
+        }
+      };
+      response.setEncoding('utf8');
+      response.on('data', (text: string) => {
+        pending += text;
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        lines.forEach(handle);
+      });
+      response.on('end', () => {
+        handle(pending);
+        if (!settled) reject(new Error(`the plugin ended the answer to ${route} without a result (HTTP ${response.statusCode})`));
+      });
+      response.on('error', reject);
+    });
+    call.on('error', (error: NodeJS.ErrnoException) => {
+      reject(new Error(`cannot reach the backupvol plugin at ${socketPath} (${error.code ?? error.message}): is it installed and enabled? (docker plugin ls)`));
+    });
+    call.end(JSON.stringify(body));
+  });
+}
