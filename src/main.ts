@@ -18,6 +18,7 @@ import { VolumeScheduler } from './schedule/volume-scheduler';
 import { loadSettings } from './settings/settings';
 import { RunStateStore } from './status/run-state-store';
 import { LocalTarget } from './targets/local-target';
+import { NodeFolderTarget } from './targets/node-folder-target';
 import { VolumeRegistry } from './volumes/volume-registry';
 import { VolumeStore } from './volumes/volume-store';
 
@@ -34,9 +35,16 @@ async function main(): Promise<void> {
   const docker = new DockerodeApi();
   const journal = new StopJournal(dataDir);
   const scheduler = new VolumeScheduler(settings.timezone);
-  const target = new LocalTarget(settings.paths.archiveDir);
+  const target = new NodeFolderTarget(new LocalTarget(settings.paths.archiveDir), docker, join(dataDir, 'archive-folder.json'));
   const activity = new VolumeActivity();
-  const recovery = { docker, journal, target, stopTimeoutSeconds: settings.stopTimeoutSeconds, logger };
+  const recovery = {
+    docker,
+    journal,
+    target,
+    stopTimeoutSeconds: settings.stopTimeoutSeconds,
+    serviceStopTimeoutSeconds: settings.serviceStopTimeoutSeconds,
+    logger,
+  };
   const registry = new VolumeRegistry({
     store,
     mounter: new BindMounter(),

@@ -1,3 +1,5 @@
+import type { StoppedSpecs } from '../quiesce/plan-from-engine';
+
 /** `ARCHIVE.json`, written beside each archive, last: its presence is what makes an archive complete. */
 export interface ArchiveManifest {
   volume: string;
@@ -14,7 +16,11 @@ export interface ArchiveManifest {
   fellBackReason?: string;
   quiesced: boolean;
   durations: { totalMs: number; downtimeMs: number };
-  stopped: { containers: string[] };
+  /**
+   * Names of the containers stopped and services scaled to 0, with their definitions (environment
+   * variable names only) so that a lost stack can be recreated from the backup.
+   */
+  stopped: { containers: string[]; services?: string[]; specs?: StoppedSpecs };
 }
 
 export function manifestName(archive: string): string {

@@ -84,6 +84,7 @@ export class BackupCoordinator implements VolumeObserver {
             durationMs: last.durationMs,
             downtimeMs: last.downtimeMs ?? null,
             stopped: last.stopped,
+            ...(last.scaled?.length ? { scaled: last.scaled } : {}),
             snapshot: last.snapshotMode ?? null,
             ...(last.fellBackReason ? { fellBack: last.fellBackReason } : {}),
             ...(last.warning ? { warning: last.warning } : {}),

@@ -1,7 +1,7 @@
 import { createArchive } from '../archive/create-archive';
 import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
-import { planQuiesce } from '../quiesce/plan-quiesce';
+import { describeStopped, planFromEngine, quiesceTimeouts, type StopTimeouts } from '../quiesce/plan-from-engine';
 import { runLabelCommands, stopContainers } from '../quiesce/stop-containers';
 import type { StopJournal } from '../quiesce/stop-journal';
 import { selectPrunable } from '../retention/select-prunable';
@@ -13,11 +13,10 @@ import type { ArchiveManifest } from './archive-manifest';
 import { formatArchiveName } from './archive-name';
 import { verifyArchive } from '../restore/verify-archive';
 
-export interface BackupDeps {
+export interface BackupDeps extends StopTimeouts {
   docker: DockerApi;
   journal: StopJournal;
   target: Target;
-  stopTimeoutSeconds: number;
   logger: Logger;
 }
 
@@ -52,14 +51,11 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   let uploadStarted = false;
   try {
     await target.removeIncomplete(volume);
-    const plan = planQuiesce({
-      volume,
-      policy: options.stop,
-      stopLabel: options.stopLabel,
-      containers: await docker.runningContainers(),
-    });
+    const { plan } = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
     record.stopped = plan.stop.map((stop) => stop.name);
+    record.scaled = plan.scale.map((scale) => scale.name);
     await runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger });
+    const specs = await describeStopped(docker, plan, logger);
 
     const snapshot = await takeSnapshot({
       mode: options.snapshot,
@@ -67,8 +63,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       stagingDir: request.stagingDir,
       exclude: options.exclude,
       logger,
-      quiesce: () =>
-        stopContainers({ docker, journal, volume, stops: plan.stop, timeoutSeconds: deps.stopTimeoutSeconds, logger }),
+      quiesce: () => stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger }),
     });
     record.snapshotMode = snapshot.modeUsed;
     record.fellBackReason = snapshot.fellBackReason;
@@ -112,9 +107,9 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       fellBackReason: snapshot.fellBackReason,
       quiesced: record.quiesced,
       durations: { totalMs: Date.now() - startedAt.getTime(), downtimeMs: snapshot.downtimeMs },
-      stopped: { containers: record.stopped },
+      stopped: { containers: record.stopped, services: record.scaled, specs },
     };
-    await target.writeManifest(manifest);
+    await target.writeManifest(volume, manifest);
     if (options.verify) {
       const verified = await verifyArchive(target, volume, { name: archive, manifest });
       if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);

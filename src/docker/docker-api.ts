@@ -11,6 +11,29 @@ export interface ContainerFacts {
   volumes: string[];
 }
 
+/** Swarm membership of this node, as decisions need it. */
+export interface SwarmInfo {
+  active: boolean;
+  /** Only a manager can list and scale services. */
+  manager: boolean;
+  /** The node's name (hostname), used to keep nodes' archives apart on a shared target. */
+  nodeName: string;
+}
+
+/** A Swarm service as the quiesce logic sees it. */
+export interface ServiceFacts {
+  id: string;
+  name: string;
+  /** The service's own (deploy) labels, not its containers'. */
+  labels: Record<string, string>;
+  mode: 'replicated' | 'global' | 'other';
+  /** Desired replicas; 0 for services that are not replicated. */
+  replicas: number;
+}
+
+/** What is kept in a manifest about a stopped container or service: enough to recreate it, no secrets. */
+export type ObjectSpec = Record<string, unknown>;
+
 export interface ExecResult {
   exitCode: number;
   output: string;
@@ -30,6 +53,19 @@ export interface DockerApi {
   startContainer(id: string): Promise<void>;
   /** Runs a command (through the container's /bin/sh, as offen/docker-volume-backup does) and waits. */
   exec(id: string, command: string): Promise<ExecResult>;
+  swarmInfo(): Promise<SwarmInfo>;
+  /** Swarm services (managers only). */
+  listServices(): Promise<ServiceFacts[]>;
+  /** Sets the desired replica count of a replicated service. */
+  scaleService(id: string, replicas: number): Promise<void>;
+  /** Tasks of the service that still run or are about to (not yet shut down). */
+  activeTaskCount(id: string): Promise<number>;
+  /** Makes Swarm replace the service's tasks: brings back a task container that was stopped directly. */
+  forceUpdateService(id: string): Promise<void>;
+  /** The container's definition for the manifest; environment values are left out (they hold secrets). */
+  describeContainer(id: string): Promise<ObjectSpec>;
+  /** The service's spec for the manifest; environment values are left out. */
+  describeService(id: string): Promise<ObjectSpec>;
 }
 
 const NOT_MODIFIED = 304;
@@ -78,6 +114,128 @@ export class DockerodeApi implements DockerApi {
     const inspected = await exec.inspect();
     return { exitCode: inspected.ExitCode ?? -1, output };
   }
+
+  async swarmInfo(): Promise<SwarmInfo> {
+    const info = (await this.docker.info()) as EngineInfo;
+    return {
+      active: info.Swarm?.LocalNodeState === 'active',
+      manager: info.Swarm?.ControlAvailable === true,
+      nodeName: info.Name ?? '',
+    };
+  }
+
+  async listServices(): Promise<ServiceFacts[]> {
+    const services = (await this.docker.listServices()) as ServiceInfo[];
+    return services.map((service) => ({
+      id: service.ID,
+      name: service.Spec?.Name ?? service.ID,
+      labels: service.Spec?.Labels ?? {},
+      mode: service.Spec?.Mode?.Replicated ? 'replicated' : service.Spec?.Mode?.Global ? 'global' : 'other',
+      replicas: service.Spec?.Mode?.Replicated?.Replicas ?? 0,
+    }));
+  }
+
+  async scaleService(id: string, replicas: number): Promise<void> {
+    await this.updateService(id, (spec) => {
+      const mode = spec.Mode as { Replicated?: { Replicas?: number } };
+      if (!mode?.Replicated) throw new Error(`service ${id} is not replicated and cannot be scaled`);
+      mode.Replicated.Replicas = replicas;
+    });
+  }
+
+  async activeTaskCount(id: string): Promise<number> {
+    const tasks = (await this.docker.listTasks({ filters: { service: [id] } })) as TaskInfo[];
+    return tasks.filter((task) => ACTIVE_TASK_STATES.has(task.Status?.State ?? '')).length;
+  }
+
+  async forceUpdateService(id: string): Promise<void> {
+    await this.updateService(id, (spec) => {
+      const template = (spec.TaskTemplate ?? {}) as { ForceUpdate?: number };
+      template.ForceUpdate = (template.ForceUpdate ?? 0) + 1;
+      spec.TaskTemplate = template;
+    });
+  }
+
+  async describeContainer(id: string): Promise<ObjectSpec> {
+    const inspected = await this.docker.getContainer(id).inspect();
+    return {
+      name: inspected.Name.replace(/^\//, ''),
+      image: inspected.Config.Image,
+      entrypoint: inspected.Config.Entrypoint,
+      cmd: inspected.Config.Cmd,
+      envNames: envNames(inspected.Config.Env),
+      labels: inspected.Config.Labels,
+      mounts: inspected.Mounts.map((mount) => ({
+        type: mount.Type,
+        name: mount.Name,
+        source: mount.Type === 'volume' ? undefined : mount.Source,
+        destination: mount.Destination,
+        driver: mount.Driver,
+        readOnly: !mount.RW,
+      })),
+      restartPolicy: inspected.HostConfig.RestartPolicy,
+      networks: Object.keys(inspected.NetworkSettings?.Networks ?? {}),
+    };
+  }
+
+  async describeService(id: string): Promise<ObjectSpec> {
+    const inspected = (await this.docker.getService(id).inspect()) as ServiceInfo;
+    const spec = structuredClone(inspected.Spec ?? {}) as ObjectSpec & { TaskTemplate?: { ContainerSpec?: { Env?: unknown } } };
+    const containerSpec = spec.TaskTemplate?.ContainerSpec;
+    if (containerSpec?.Env !== undefined) {
+      (containerSpec as Record<string, unknown>).EnvNames = envNames(containerSpec.Env as string[]);
+      delete containerSpec.Env;
+    }
+    return spec;
+  }
+
+  /**
+   * Read-modify-write of a service spec. Swarm rejects an update made against an older version ("update
+   * out of sequence") when something else changed the service meanwhile: read again and retry.
+   */
+  private async updateService(id: string, change: (spec: Record<string, unknown>) => void): Promise<void> {
+    const service = this.docker.getService(id);
+    for (let attempt = 1; ; attempt += 1) {
+      const inspected = (await service.inspect()) as ServiceInfo;
+      const spec = structuredClone(inspected.Spec ?? {}) as Record<string, unknown>;
+      change(spec);
+      try {
+        await service.update({ _query: { version: inspected.Version?.Index }, _body: spec });
+        return;
+      } catch (error) {
+        if (attempt >= UPDATE_ATTEMPTS || !/out of sequence/i.test((error as Error).message)) throw error;
+      }
+    }
+  }
+}
+
+const UPDATE_ATTEMPTS = 5;
+
+/** Task states before the container is gone for good (Swarm's own task life cycle). */
+const ACTIVE_TASK_STATES = new Set(['new', 'allocated', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running']);
+
+interface EngineInfo {
+  Name?: string;
+  Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean };
+}
+
+interface ServiceInfo {
+  ID: string;
+  Version?: { Index?: number };
+  Spec?: {
+    Name?: string;
+    Labels?: Record<string, string>;
+    Mode?: { Replicated?: { Replicas?: number }; Global?: object };
+  } & Record<string, unknown>;
+}
+
+interface TaskInfo {
+  Status?: { State?: string };
+}
+
+/** KEY=VALUE entries reduced to their keys: values often carry passwords. */
+function envNames(env: string[] | null | undefined): string[] {
+  return (env ?? []).map((entry) => entry.split('=', 1)[0]);
 }
 
 async function ignoreStatus(status: number, work: Promise<unknown>): Promise<void> {

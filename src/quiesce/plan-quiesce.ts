@@ -1,4 +1,4 @@
-import type { ContainerFacts } from '../docker/docker-api';
+import type { ContainerFacts, ServiceFacts } from '../docker/docker-api';
 import type { StopPolicy } from '../volumes/volume-options';
 import { LABELS } from './labels';
 
@@ -7,6 +7,27 @@ export interface PlannedStop {
   name: string;
   /** False for containers labelled stop-during-backup-no-restart. */
   restart: boolean;
+  /**
+   * Set for a Swarm task container stopped directly (its service was not scaled): Swarm does not let a
+   * task container be started again, so its service is force-updated instead.
+   */
+  serviceId?: string;
+}
+
+/** A replicated Swarm service scaled to 0 for the snapshot and back to `replicas` after. */
+export interface PlannedScale {
+  id: string;
+  name: string;
+  replicas: number;
+  /** False for services labelled stop-during-backup-no-restart: they stay at 0. */
+  restart: boolean;
+}
+
+/** What the plan needs to know of Swarm; undefined when this node is not in a swarm. */
+export interface SwarmView {
+  manager: boolean;
+  /** Empty on a worker, which cannot list services. */
+  services: ServiceFacts[];
 }
 
 export interface PlannedCommand {
@@ -17,6 +38,7 @@ export interface PlannedCommand {
 
 export interface QuiescePlan {
   stop: PlannedStop[];
+  scale: PlannedScale[];
   /** archive-pre commands, run before anything is stopped. */
   pre: PlannedCommand[];
   /** archive-post commands, run after everything is started again. */
@@ -25,8 +47,10 @@ export interface QuiescePlan {
 
 export class QuiesceConflictError extends Error {}
 
+export const SERVICE_LABEL = 'com.docker.swarm.service.id';
+
 /**
- * Decides what a run stops, from the running containers alone. Pure, so every rule is unit-tested.
+ * Decides what a run stops, from the running containers (and, in Swarm mode, the services) alone. Pure, so every rule is unit-tested.
  * archive-pre/post commands run on every concerned container even with backup-stop=none: a database dump
  * is worth having in a live backup too.
  */
@@ -35,31 +59,94 @@ export function planQuiesce(input: {
   policy: StopPolicy;
   stopLabel: string;
   containers: ContainerFacts[];
+  swarm?: SwarmView;
 }): QuiescePlan {
-  const { volume, policy, stopLabel, containers } = input;
+  const { volume, policy, stopLabel, containers, swarm } = input;
   const stop: PlannedStop[] = [];
+  const scale = new Map<string, PlannedScale>();
   const concerned: ContainerFacts[] = [];
+  const scaledTasks: ContainerFacts[] = [];
+  const services = new Map((swarm?.services ?? []).map((service) => [service.id, service]));
+  const serviceLabels = new Map([...services.values()].map((service) => [service.id, stopLabelsOf('service', service, stopLabel)]));
+
+  if (policy !== 'none') {
+    for (const service of services.values()) {
+      const labels = serviceLabels.get(service.id);
+      if (labels?.labelled) scale.set(service.id, scalable(service, !labels.noRestart, 'is labelled'));
+    }
+  }
+
   for (const container of containers.filter((candidate) => candidate.running)) {
-    const restartLabel = container.labels[LABELS.stop] === stopLabel;
-    const noRestartLabel = container.labels[LABELS.stopNoRestart] === stopLabel;
-    if (restartLabel && noRestartLabel) {
+    const labels = stopLabelsOf('container', container, stopLabel);
+    const attached = container.volumes.includes(volume);
+    if (!attached && !labels.labelled) continue;
+    concerned.push(container);
+    const serviceId = container.labels[SERVICE_LABEL];
+    const stops = policy === 'attached' || (policy === 'labelled' && labels.labelled);
+    if (!stops) continue;
+    if (serviceId === undefined) {
+      stop.push({ id: container.id, name: container.name, restart: !labels.noRestart });
+      continue;
+    }
+    if (!swarm?.manager) throw workerNodeError(container);
+    const service = services.get(serviceId);
+    if (labels.labelled && serviceLabels.get(serviceId)?.labelled) {
       throw new QuiesceConflictError(
-        `container ${container.name} has both ${LABELS.stop}=${stopLabel} and ${LABELS.stopNoRestart}=${stopLabel}; ` +
-          'keep one of them. Nothing was stopped.',
+        `container ${container.name} and its service ${service?.name ?? serviceId} are both labelled ${LABELS.stop}; ` +
+          'label only the service (it is scaled to 0) or only the container (it is stopped directly). Nothing was stopped.',
       );
     }
-    const attached = container.volumes.includes(volume);
-    const labelled = restartLabel || noRestartLabel;
-    if (!attached && !labelled) continue;
-    concerned.push(container);
-    const stops = policy === 'attached' || (policy === 'labelled' && labelled);
-    if (stops) stop.push({ id: container.id, name: container.name, restart: !noRestartLabel });
+    if (labels.labelled || !service) {
+      // Labelled task container of an unlabelled service: stopped directly, brought back by its service.
+      stop.push({ id: container.id, name: container.name, restart: !labels.noRestart, serviceId });
+    } else {
+      if (!scale.has(serviceId)) scale.set(serviceId, scalable(service, true, `mounts volume ${volume}`));
+      scaledTasks.push(container);
+    }
   }
+  // A scaled service's task containers are gone after the snapshot: archive-post has nowhere to run there.
+  const remaining = concerned.filter((container) => !scaledTasks.includes(container));
   return {
     stop,
+    scale: [...scale.values()],
     pre: commandsFor(concerned, LABELS.archivePre),
-    post: commandsFor(concerned, LABELS.archivePost),
+    post: commandsFor(remaining, LABELS.archivePost),
   };
+}
+
+/** Which offen stop labels a container or service carries for this volume's label value. */
+function stopLabelsOf(
+  kind: 'container' | 'service',
+  subject: { name: string; labels: Record<string, string> },
+  stopLabel: string,
+): { labelled: boolean; noRestart: boolean } {
+  const restart = subject.labels[LABELS.stop] === stopLabel;
+  const noRestart = subject.labels[LABELS.stopNoRestart] === stopLabel;
+  if (restart && noRestart) {
+    throw new QuiesceConflictError(
+      `${kind} ${subject.name} has both ${LABELS.stop}=${stopLabel} and ${LABELS.stopNoRestart}=${stopLabel}; ` +
+        'keep one of them. Nothing was stopped.',
+    );
+  }
+  return { labelled: restart || noRestart, noRestart };
+}
+
+function scalable(service: ServiceFacts, restart: boolean, why: string): PlannedScale {
+  if (service.mode !== 'replicated') {
+    throw new QuiesceConflictError(
+      `service ${service.name} ${why} but is a ${service.mode}-mode service, which cannot be scaled to 0; ` +
+        'make it replicated, remove the label, or use backup-stop=none. Nothing was stopped.',
+    );
+  }
+  return { id: service.id, name: service.name, replicas: service.replicas, restart };
+}
+
+function workerNodeError(container: ContainerFacts): QuiesceConflictError {
+  return new QuiesceConflictError(
+    `container ${container.name} is a task of a Swarm service, and this node is a Swarm worker: services can only ` +
+      'be scaled from a manager. Back this volume up from a manager node, use backup-stop=none, or run the ' +
+      'writer as a plain container. Nothing was stopped.',
+  );
 }
 
 function commandsFor(containers: ContainerFacts[], label: string): PlannedCommand[] {

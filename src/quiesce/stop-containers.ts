@@ -1,47 +1,74 @@
 import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
-import type { PlannedCommand, PlannedStop } from './plan-quiesce';
+import { setTimeout as delay } from 'node:timers/promises';
+import { bringBack } from './bring-back';
+import type { PlannedCommand, PlannedScale, PlannedStop } from './plan-quiesce';
 import type { StopJournal } from './stop-journal';
 
 /** Starts again exactly what a stop stopped. */
 export type Resume = () => Promise<void>;
 
+const TASK_POLL_MS = 500;
+
 /**
- * Stops the planned containers together (downtime is the slowest stop, not the sum) and returns the undo.
- * The journal is written first; if any container refuses to stop, the ones already stopped are started
- * again before the error is thrown.
+ * Stops the planned containers and scales the planned services to 0, all together (downtime is the
+ * slowest of them, not the sum), and returns the undo. The journal is written first; if anything refuses
+ * to stop in time, everything is brought back before the error is thrown.
  */
 export async function stopContainers(input: {
   docker: DockerApi;
   journal: StopJournal;
   volume: string;
   stops: PlannedStop[];
+  scales?: PlannedScale[];
   timeoutSeconds: number;
+  serviceTimeoutSeconds?: number;
   logger: Logger;
 }): Promise<Resume> {
   const { docker, journal, volume, stops, timeoutSeconds, logger } = input;
-  if (stops.length === 0) return async () => undefined;
-  await journal.record(volume, stops);
+  const scales = input.scales ?? [];
+  if (stops.length === 0 && scales.length === 0) return async () => undefined;
+  await journal.record(volume, stops, scales);
   const resume: Resume = async () => {
-    const toStart = stops.filter((stop) => stop.restart);
-    logger.info(`Starting ${toStart.length} container(s) for volume ${volume}: ${names(toStart)}`);
-    const results = await Promise.allSettled(toStart.map((stop) => docker.startContainer(stop.id)));
+    const failures = await bringBack({ docker, volume, stops, scales, logger });
     await journal.clear(volume);
-    const failures = failuresOf(toStart, results);
-    if (failures.length > 0) throw new Error(`could not start container(s) again: ${failures.join('; ')}`);
-    logger.info(`Started container(s) for volume ${volume}`);
+    if (failures.length > 0) throw new Error(`could not bring back: ${failures.join('; ')}`);
+    logger.info(`Brought back what was stopped for volume ${volume}`);
   };
 
-  logger.info(`Stopping ${stops.length} container(s) for volume ${volume}: ${names(stops)}`);
-  const results = await Promise.allSettled(stops.map((stop) => docker.stopContainer(stop.id, timeoutSeconds)));
-  const failures = failuresOf(stops, results);
+  const work = [
+    ...stops.map((stop) => ({ what: stop.name, done: docker.stopContainer(stop.id, timeoutSeconds) })),
+    ...scales.map((scale) => ({
+      what: `service ${scale.name}`,
+      done: scaleToZero(docker, scale, input.serviceTimeoutSeconds ?? timeoutSeconds),
+    })),
+  ];
+  logger.info(`Stopping for volume ${volume}: ${work.map((item) => item.what).join(', ')}`);
+  const results = await Promise.allSettled(work.map((item) => item.done));
+  const failures = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [`${work[index].what}: ${(result.reason as Error).message}`] : [],
+  );
   if (failures.length > 0) {
-    const stopError = new Error(`container(s) refused to stop: ${failures.join('; ')}`);
+    const stopError = new Error(`refused to stop: ${failures.join('; ')}`);
     await resume().catch((error: Error) => logger.error(`After a failed stop, ${error.message}`));
     throw stopError;
   }
-  logger.info(`Stopped container(s) for volume ${volume}`);
+  logger.info(`Stopped everything for volume ${volume}`);
   return resume;
+}
+
+/** Scales to 0 and waits until no task of the service runs any more. */
+async function scaleToZero(docker: DockerApi, scale: PlannedScale, timeoutSeconds: number): Promise<void> {
+  await docker.scaleService(scale.id, 0);
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const active = await docker.activeTaskCount(scale.id);
+    if (active === 0) return;
+    if (Date.now() >= deadline) {
+      throw new Error(`${active} task(s) still running after ${timeoutSeconds} s (SERVICE_STOP_TIMEOUT)`);
+    }
+    await delay(TASK_POLL_MS);
+  }
 }
 
 /** Runs archive-pre or archive-post commands one after another; the first failure throws. */
@@ -62,12 +89,3 @@ export async function runLabelCommands(input: {
   }
 }
 
-function names(stops: PlannedStop[]): string {
-  return stops.map((stop) => stop.name).join(', ');
-}
-
-function failuresOf(stops: PlannedStop[], results: PromiseSettledResult<unknown>[]): string[] {
-  return results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${stops[index].name}: ${(result.reason as Error).message}`] : [],
-  );
-}

@@ -1,12 +1,14 @@
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomically } from '../volumes/atomic-file';
-import type { PlannedStop } from './plan-quiesce';
+import type { PlannedScale, PlannedStop } from './plan-quiesce';
 
 export interface JournalEntry {
   volume: string;
   stoppedAt: string;
   containers: PlannedStop[];
+  /** Services scaled to 0, with their former replica count (absent in journals of older versions). */
+  services?: PlannedScale[];
 }
 
 /**
@@ -20,9 +22,9 @@ export class StopJournal {
     this.dir = join(dataDir, 'journal');
   }
 
-  async record(volume: string, containers: PlannedStop[]): Promise<void> {
+  async record(volume: string, containers: PlannedStop[], services: PlannedScale[] = []): Promise<void> {
     await mkdir(this.dir, { recursive: true });
-    const entry: JournalEntry = { volume, stoppedAt: new Date().toISOString(), containers };
+    const entry: JournalEntry = { volume, stoppedAt: new Date().toISOString(), containers, services };
     await writeFileAtomically(this.path(volume), `${JSON.stringify(entry, null, 2)}\n`);
   }
 

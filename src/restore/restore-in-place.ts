@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
-import { planQuiesce } from '../quiesce/plan-quiesce';
+import { planFromEngine, quiesceTimeouts, type StopTimeouts } from '../quiesce/plan-from-engine';
 import { stopContainers } from '../quiesce/stop-containers';
 import type { StopJournal } from '../quiesce/stop-journal';
 import type { RestoreRecord } from '../status/run-state-store';
@@ -10,11 +10,10 @@ import type { VolumeOptions } from '../volumes/volume-options';
 import { resolveArchive, type RestoreSource } from './restore-source';
 import { stageArchive } from './stage-archive';
 
-export interface RestoreDeps {
+export interface RestoreDeps extends StopTimeouts {
   docker: DockerApi;
   journal: StopJournal;
   target: Target;
-  stopTimeoutSeconds: number;
   logger: Logger;
 }
 
@@ -55,19 +54,15 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
 
     let previous: string | undefined;
     try {
-      const plan = planQuiesce({
-        volume,
-        policy: 'attached',
-        stopLabel: request.options?.stopLabel ?? 'true',
-        containers: await docker.runningContainers(),
-      });
+      const { plan } = await planFromEngine(docker, { volume, policy: 'attached', stopLabel: request.options?.stopLabel ?? 'true' });
       record.stopped = plan.stop.map((stop) => stop.name);
-      const resume = await stopContainers({ docker, journal, volume, stops: plan.stop, timeoutSeconds: deps.stopTimeoutSeconds, logger });
+      record.scaled = plan.scale.map((scale) => scale.name);
+      const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger });
       const stoppedAt = Date.now();
       try {
         previous = await request.swapIn();
       } finally {
-        record.downtimeMs = plan.stop.length > 0 ? Date.now() - stoppedAt : undefined;
+        record.downtimeMs = plan.stop.length + plan.scale.length > 0 ? Date.now() - stoppedAt : undefined;
         await resume();
       }
     } finally {

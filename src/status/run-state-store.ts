@@ -17,6 +17,8 @@ export interface RunRecord {
   downtimeMs?: number;
   quiesced: boolean;
   stopped: string[];
+  /** Swarm services scaled to 0 for the snapshot. */
+  scaled?: string[];
   snapshotMode?: string;
   fellBackReason?: string;
   pruned?: string[];
@@ -38,6 +40,7 @@ export interface RestoreRecord {
   /** How long the stopped containers were down (the swap), when any were. */
   downtimeMs?: number;
   stopped: string[];
+  scaled?: string[];
   error?: string;
 }
 

@@ -36,8 +36,8 @@ export class LocalTarget implements Target {
     };
   }
 
-  async writeManifest(manifest: ArchiveManifest): Promise<void> {
-    const folder = await this.folder(manifest.volume);
+  async writeManifest(volume: string, manifest: ArchiveManifest): Promise<void> {
+    const folder = await this.folder(volume);
     await writeFileAtomically(join(folder, manifestName(manifest.archive)), `${JSON.stringify(manifest, null, 2)}\n`);
   }
 

@@ -21,7 +21,8 @@ export interface ArchiveUpload {
 export interface Target {
   readonly name: string;
   beginUpload(volume: string, archive: string): Promise<ArchiveUpload>;
-  writeManifest(manifest: ArchiveManifest): Promise<void>;
+  /** `volume` names the folder, like every other verb here (it may differ from manifest.volume's folder). */
+  writeManifest(volume: string, manifest: ArchiveManifest): Promise<void>;
   /** Complete archives, newest first. */
   list(volume: string): Promise<StoredArchive[]>;
   /** Removes the manifest first, so a half-removed archive is incomplete rather than broken. */

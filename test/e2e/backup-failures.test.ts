@@ -7,18 +7,9 @@ import { allArchiveFiles, completeArchives } from '../helpers/archives';
 import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter } from '../helpers/backup-status';
 import { docker, run } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
-import { installFreshPlugin, PLUGIN } from '../helpers/plugin';
+import { installFreshPlugin, PLUGIN, pluginPid } from '../helpers/plugin';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { useUniquePrefix } from '../helpers/unique-prefix';
-
-async function pluginPid(): Promise<number | undefined> {
-  try {
-    const pids = (await run('pgrep', ['-f', '^/usr/bin/node /app/dist/src/main.js'])).split('\n').filter(Boolean);
-    return pids.length === 1 ? Number(pids[0]) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 describe('failed and interrupted backups', { timeout: 600_000 }, () => {
   const prefix = useUniquePrefix();

@@ -1,12 +1,55 @@
-import type { ContainerFacts, DockerApi, ExecResult } from '../../src/docker/docker-api';
+import type { ContainerFacts, DockerApi, ExecResult, ObjectSpec, ServiceFacts, SwarmInfo } from '../../src/docker/docker-api';
 
-/** An in-memory engine: containers that can be stopped, started and exec'd into, with a call log. */
+/**
+ * An in-memory engine: containers that can be stopped, started and exec'd into, and Swarm services that
+ * can be scaled (their tasks stop at once unless listed in `lingeringTasks`), with a call log.
+ */
 export class FakeDocker implements DockerApi {
   readonly calls: string[] = [];
   readonly refuseToStop = new Set<string>();
   readonly execResults = new Map<string, ExecResult>();
+  swarm: SwarmInfo = { active: false, manager: false, nodeName: 'node-1' };
+  services: ServiceFacts[] = [];
+  /** Services whose tasks keep running after a scale to 0 (a task that ignores its stop). */
+  readonly lingeringTasks = new Set<string>();
 
   constructor(readonly containers: ContainerFacts[] = []) {}
+
+  async swarmInfo(): Promise<SwarmInfo> {
+    return { ...this.swarm };
+  }
+
+  async listServices(): Promise<ServiceFacts[]> {
+    return this.services.map((service) => ({ ...service }));
+  }
+
+  async scaleService(id: string, replicas: number): Promise<void> {
+    this.calls.push(`scale ${id} ${replicas}`);
+    this.serviceById(id).replicas = replicas;
+  }
+
+  async activeTaskCount(id: string): Promise<number> {
+    const service = this.serviceById(id);
+    return this.lingeringTasks.has(id) ? Math.max(1, service.replicas) : service.replicas;
+  }
+
+  async forceUpdateService(id: string): Promise<void> {
+    this.calls.push(`force-update ${id}`);
+  }
+
+  async describeContainer(id: string): Promise<ObjectSpec> {
+    return { name: this.byId(id).name, envNames: ['PASSWORD'] };
+  }
+
+  async describeService(id: string): Promise<ObjectSpec> {
+    return { Name: this.serviceById(id).name };
+  }
+
+  private serviceById(id: string): ServiceFacts {
+    const service = this.services.find((candidate) => candidate.id === id);
+    if (!service) throw new Error(`no such service: ${id}`);
+    return service;
+  }
 
   async ping(): Promise<void> {}
 
@@ -39,4 +82,8 @@ export class FakeDocker implements DockerApi {
 
 export function container(id: string, facts: Partial<ContainerFacts> = {}): ContainerFacts {
   return { id, name: id, running: true, labels: {}, volumes: [], ...facts };
+}
+
+export function service(id: string, facts: Partial<ServiceFacts> = {}): ServiceFacts {
+  return { id, name: id, labels: {}, mode: 'replicated', replicas: 2, ...facts };
 }

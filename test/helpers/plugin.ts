@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { docker } from './docker-cli';
+import { docker, run } from './docker-cli';
 
 /** The name the suite installs the plugin under, as users do (`--alias backupvol`). */
 export const PLUGIN = 'backupvol';
@@ -79,4 +79,14 @@ export async function hostPathOfMountpoint(mountpoint: string, name: string = PL
   }
   const relative = mountpoint.slice(PLUGIN_MOUNT_ROOT.length + 1);
   return join(dockerRoot, 'plugins', await pluginId(name), 'propagated-mount', relative);
+}
+
+/** The pid of the plugin's Node process on the host, when exactly one runs. */
+export async function pluginPid(): Promise<number | undefined> {
+  try {
+    const pids = (await run('pgrep', ['-f', '^/usr/bin/node /app/dist/src/main.js'])).split('\n').filter(Boolean);
+    return pids.length === 1 ? Number(pids[0]) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { docker } from './docker-cli';
@@ -22,7 +22,26 @@ export function useUniquePrefix(): string {
   return prefix;
 }
 
-/** Removes containers, then volumes, then networks whose names start with PREFIX. Best effort, but loud. */
+/**
+ * Archive folders named PREFIX* in the local target, and under node folders (Swarm mode files archives
+ * under NODE/VOLUME); a node folder left empty goes too.
+ */
+async function removeArchiveFolders(archiveRoot: string, prefix: string): Promise<void> {
+  for (const entry of await readdir(archiveRoot, { withFileTypes: true }).catch(() => [])) {
+    if (!entry.isDirectory()) continue;
+    const path = join(archiveRoot, entry.name);
+    if (entry.name.startsWith(prefix)) {
+      await rm(path, { recursive: true, force: true });
+      continue;
+    }
+    const inside = await readdir(path).catch(() => [] as string[]);
+    const ours = inside.filter((name) => name.startsWith(prefix));
+    for (const name of ours) await rm(join(path, name), { recursive: true, force: true });
+    if (ours.length > 0 && ours.length === inside.length) await rmdir(path).catch(() => undefined);
+  }
+}
+
+/** Removes services, containers, then volumes, then networks whose names start with PREFIX. Best effort, but loud. */
 export async function removeObjectsWithPrefix(prefix: string): Promise<void> {
   const problems: string[] = [];
   const names = async (args: string[]): Promise<string[]> =>
@@ -39,14 +58,14 @@ export async function removeObjectsWithPrefix(prefix: string): Promise<void> {
       }
     }
   };
+  // Swarm services first: their task containers would otherwise come back. Not in a swarm: nothing to list.
+  const services = await names(['service', 'ls', '--format', '{{.Name}}']).catch(() => [] as string[]);
+  await remove('service', ['service', 'rm'], services);
   await remove('container', ['rm', '-f', '-v'], await names(['ps', '-a', '--format', '{{.Names}}']));
   await remove('volume', ['volume', 'rm', '-f'], await names(['volume', 'ls', '--format', '{{.Name}}']));
   await remove('network', ['network', 'rm'], await names(['network', 'ls', '--format', '{{.Name}}']));
   // Archives outlive their volume by design; the ones a test made go with the test.
-  const archiveRoot = '/var/lib/backupvol/archive';
-  for (const folder of (await readdir(archiveRoot).catch(() => [] as string[])).filter((name) => name.startsWith(prefix))) {
-    await rm(join(archiveRoot, folder), { recursive: true, force: true });
-  }
+  await removeArchiveFolders('/var/lib/backupvol/archive', prefix);
   if (problems.length > 0) {
     console.error(`cleanup of ${prefix}* left objects behind:\n  ${problems.join('\n  ')}`);
   }

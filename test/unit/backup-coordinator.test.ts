@@ -22,7 +22,7 @@ async function setUp() {
   const scheduler = new VolumeScheduler('UTC');
   const target = new LocalTarget(join(dir, 'archive'));
   const coordinator = new BackupCoordinator({
-    backup: { docker, journal: new StopJournal(dir), target, stopTimeoutSeconds: 5, logger: createSilentLogger() },
+    backup: { docker, journal: new StopJournal(dir), target, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
     scheduler,
     limit: new ConcurrencyLimit(1),
     runStates: new RunStateStore(volumesDir),

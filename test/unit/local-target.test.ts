@@ -4,33 +4,17 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { ArchiveManifest } from '../../src/backup/archive-manifest';
 import { LocalTarget } from '../../src/targets/local-target';
+import { manifestFixture } from '../helpers/manifest-fixture';
 import { makeTempDir } from '../helpers/temp-dir';
 
-function manifest(archive: string, created: string): ArchiveManifest {
-  return {
-    volume: 'v',
-    archive,
-    options: {},
-    created,
-    bytes: 5,
-    fileCount: 1,
-    sha256: 'x',
-    compression: 'gzip',
-    encryption: 'none',
-    snapshotMode: 'sync',
-    quiesced: true,
-    durations: { totalMs: 1, downtimeMs: 1 },
-    stopped: { containers: [] },
-  };
-}
+const manifest = (archive: string, created: string) => manifestFixture('v', archive, created);
 
 async function store(target: LocalTarget, archive: string, created: string, content = 'hello'): Promise<void> {
   const upload = await target.beginUpload('v', archive);
   await pipeline(Readable.from([content]), upload.stream);
   await upload.commit();
-  await target.writeManifest(manifest(archive, created));
+  await target.writeManifest('v', manifest(archive, created));
 }
 
 describe('LocalTarget', () => {

@@ -27,6 +27,7 @@ async function setUp() {
     journal: new StopJournal(join(dir, 'state')),
     target: new LocalTarget(join(dir, 'archive')),
     stopTimeoutSeconds: 5,
+    serviceStopTimeoutSeconds: 5,
     logger: createSilentLogger(),
   };
   const backup = await runBackup(deps, {

@@ -4,7 +4,7 @@ import { createSilentLogger } from '../../src/logging/logger';
 import { restartJournaledContainers } from '../../src/quiesce/restart-journaled';
 import { runLabelCommands, stopContainers } from '../../src/quiesce/stop-containers';
 import { StopJournal } from '../../src/quiesce/stop-journal';
-import { container, FakeDocker } from '../helpers/fake-docker';
+import { container, FakeDocker, service } from '../helpers/fake-docker';
 import { makeTempDir } from '../helpers/temp-dir';
 
 const logger = createSilentLogger();
@@ -31,7 +31,7 @@ describe('stopContainers', () => {
     const journal = new StopJournal(await makeTempDir('journal'));
     await assert.rejects(
       stopContainers({ docker, journal, volume: 'v', stops: [stops[0], { ...stops[1], restart: true }], timeoutSeconds: 5, logger }),
-      /container\(s\) refused to stop: b: container b did not stop in time/,
+      /refused to stop: b: container b did not stop in time/,
     );
     assert.ok(docker.containers.every((c) => c.running));
     assert.deepEqual(await journal.pending(), []);
@@ -61,5 +61,49 @@ describe('runLabelCommands', () => {
       /archive-pre command in container db exited with 3: dump failed: disk full/,
     );
     assert.deepEqual(docker.calls, ['exec db true', 'exec db false']);
+  });
+});
+
+describe('stopContainers with Swarm services', () => {
+  const scales = [
+    { id: 'web', name: 'web', replicas: 3, restart: true },
+    { id: 'batch', name: 'batch', replicas: 2, restart: false },
+  ];
+
+  it('journals the former replica counts, scales to 0, and its undo scales back and force-updates stopped tasks', async () => {
+    const docker = new FakeDocker([container('cache.1')]);
+    docker.services = [service('web', { replicas: 3 }), service('batch'), service('cache', { replicas: 1 })];
+    const journal = new StopJournal(await makeTempDir('journal'));
+    const taskStop = [{ id: 'cache.1', name: 'cache.1', restart: true, serviceId: 'cache' }];
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops: taskStop, scales, timeoutSeconds: 5, logger });
+    assert.deepEqual((await journal.pending())[0].services, scales);
+    assert.deepEqual(docker.calls.sort(), ['scale batch 0', 'scale web 0', 'stop cache.1']);
+    docker.calls.length = 0;
+    await resume();
+    assert.deepEqual(docker.calls.sort(), ['force-update cache', 'scale web 3']);
+    assert.deepEqual(await journal.pending(), []);
+  });
+
+  it('scales back what it scaled when a task does not stop within SERVICE_STOP_TIMEOUT', async () => {
+    const docker = new FakeDocker([]);
+    docker.services = [service('web', { replicas: 3 }), service('batch')];
+    docker.lingeringTasks.add('web');
+    const journal = new StopJournal(await makeTempDir('journal'));
+    await assert.rejects(
+      stopContainers({ docker, journal, volume: 'v', stops: [], scales, timeoutSeconds: 5, serviceTimeoutSeconds: 1, logger }),
+      /refused to stop: service web: 1 task\(s\) still running after 1 s \(SERVICE_STOP_TIMEOUT\)/,
+    );
+    assert.equal(docker.services.find((s) => s.id === 'web')?.replicas, 3);
+    assert.deepEqual(await journal.pending(), []);
+  });
+
+  it('a journal left by a killed run scales its services back to the journaled count on the next start', async () => {
+    const docker = new FakeDocker([]);
+    docker.services = [service('web', { replicas: 0 }), service('batch', { replicas: 0 })];
+    const journal = new StopJournal(await makeTempDir('journal'));
+    await journal.record('v', [], scales);
+    await restartJournaledContainers(docker, journal, logger);
+    assert.deepEqual(docker.calls, ['scale web 3']);
+    assert.deepEqual(await journal.pending(), []);
   });
 });

@@ -1,0 +1,53 @@
+import type { DockerApi, ObjectSpec, SwarmInfo } from '../docker/docker-api';
+import type { Logger } from '../logging/logger';
+import type { StopPolicy } from '../volumes/volume-options';
+import { planQuiesce, type QuiescePlan } from './plan-quiesce';
+
+/** Timeouts of a quiesce: STOP_TIMEOUT for containers, SERVICE_STOP_TIMEOUT for services' tasks. */
+export interface StopTimeouts {
+  stopTimeoutSeconds: number;
+  serviceStopTimeoutSeconds: number;
+}
+
+export function quiesceTimeouts(timeouts: StopTimeouts): { timeoutSeconds: number; serviceTimeoutSeconds: number } {
+  return { timeoutSeconds: timeouts.stopTimeoutSeconds, serviceTimeoutSeconds: timeouts.serviceStopTimeoutSeconds };
+}
+
+/** What was stopped, as the manifest keeps it (seed 002: service definitions go with the backup). */
+export interface StoppedSpecs {
+  containers: ObjectSpec[];
+  services: ObjectSpec[];
+}
+
+/**
+ * Reads what the plan is made from (running containers; in Swarm mode on a manager, the services too)
+ * and makes the plan.
+ */
+export async function planFromEngine(
+  docker: DockerApi,
+  input: { volume: string; policy: StopPolicy; stopLabel: string },
+): Promise<{ plan: QuiescePlan; swarm: SwarmInfo }> {
+  const [containers, swarm] = await Promise.all([docker.runningContainers(), docker.swarmInfo()]);
+  const services = swarm.active && swarm.manager ? await docker.listServices() : [];
+  const plan = planQuiesce({
+    ...input,
+    containers,
+    swarm: swarm.active ? { manager: swarm.manager, services } : undefined,
+  });
+  return { plan, swarm };
+}
+
+/** Specs of what the plan stops, read before stopping; one that cannot be read is logged and left out. */
+export async function describeStopped(docker: DockerApi, plan: QuiescePlan, logger: Logger): Promise<StoppedSpecs> {
+  const read = async (what: string, describe: () => Promise<ObjectSpec>): Promise<ObjectSpec[]> =>
+    describe().then(
+      (spec) => [spec],
+      (error: Error) => {
+        logger.warn(`Could not read the definition of ${what} for the manifest: ${error.message}`);
+        return [];
+      },
+    );
+  const containers = await Promise.all(plan.stop.map((stop) => read(`container ${stop.name}`, () => docker.describeContainer(stop.id))));
+  const services = await Promise.all(plan.scale.map((scale) => read(`service ${scale.name}`, () => docker.describeService(scale.id))));
+  return { containers: containers.flat(), services: services.flat() };
+}

@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { ArchiveManifest } from '../backup/archive-manifest';
+import type { DockerApi } from '../docker/docker-api';
+import { writeFileAtomically } from '../volumes/atomic-file';
+import type { ArchiveUpload, StoredArchive, Target } from './target';
+
+const ASK_TIMEOUT_MS = 2_000;
+
+/**
+ * In Swarm mode several nodes may write to one target, and each has its own volume of a given name:
+ * archives go to `NODE/VOLUME/` then, `VOLUME/` otherwise. The node's Swarm membership is asked of the
+ * engine each time (a node may join or leave a swarm at any moment; none of these verbs is frequent) and
+ * persisted, so that a plugin starting before the engine answers still finds the folder it last used.
+ */
+export class NodeFolderTarget implements Target {
+  private node: string | undefined;
+  private loaded = false;
+
+  constructor(
+    private readonly inner: Target,
+    private readonly docker: Pick<DockerApi, 'swarmInfo'>,
+    private readonly statePath: string,
+  ) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  /** The folder of a volume's archives on the target. */
+  async folderOf(volume: string): Promise<string> {
+    const node = await this.swarmNode();
+    return node ? `${node}/${volume}` : volume;
+  }
+
+  async beginUpload(volume: string, archive: string): Promise<ArchiveUpload> {
+    return this.inner.beginUpload(await this.folderOf(volume), archive);
+  }
+
+  async writeManifest(volume: string, manifest: ArchiveManifest): Promise<void> {
+    await this.inner.writeManifest(await this.folderOf(volume), manifest);
+  }
+
+  async list(volume: string): Promise<StoredArchive[]> {
+    return this.inner.list(await this.folderOf(volume));
+  }
+
+  async remove(volume: string, archive: string): Promise<void> {
+    await this.inner.remove(await this.folderOf(volume), archive);
+  }
+
+  async open(volume: string, archive: string): Promise<Readable> {
+    return this.inner.open(await this.folderOf(volume), archive);
+  }
+
+  async removeIncomplete(volume: string): Promise<string[]> {
+    return this.inner.removeIncomplete(await this.folderOf(volume));
+  }
+
+  private async swarmNode(): Promise<string | undefined> {
+    if (!this.loaded) {
+      this.node = await readPersisted(this.statePath);
+      this.loaded = true;
+    }
+    const info = await withTimeout(this.docker.swarmInfo(), ASK_TIMEOUT_MS).catch(() => undefined);
+    if (!info) return this.node; // The engine does not answer: keep the last known folder.
+    const node = info.active && info.nodeName ? info.nodeName : undefined;
+    if (node !== this.node) {
+      this.node = node;
+      await writeFileAtomically(this.statePath, `${JSON.stringify({ swarmNode: node ?? null })}\n`);
+    }
+    return this.node;
+  }
+}
+
+async function readPersisted(path: string): Promise<string | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as { swarmNode?: string | null };
+    return parsed.swarmNode ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timed out')), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
