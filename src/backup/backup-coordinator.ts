@@ -54,6 +54,15 @@ export class BackupCoordinator implements VolumeObserver {
     await this.rememberNextRun(name);
   }
 
+  /**
+   * No new run starts, and the one in progress is waited for: it would otherwise recreate the staging
+   * mirror and archive folder of a volume that no longer exists.
+   */
+  async volumeRemoving(name: string): Promise<void> {
+    this.deps.scheduler.remove(name);
+    await this.deps.activity.idle(name);
+  }
+
   /** The schedule and the staging mirror go with the volume; its archives stay in the target. */
   async volumeRemoved(name: string): Promise<void> {
     this.deps.scheduler.remove(name);

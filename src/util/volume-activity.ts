@@ -7,9 +7,15 @@ export type Activity = 'backup' | 'restore' | 'verify';
  */
 export class VolumeActivity {
   private readonly current = new Map<string, Activity>();
+  private readonly finished = new Map<string, Promise<void>>();
 
   of(volume: string): Activity | undefined {
     return this.current.get(volume);
+  }
+
+  /** Resolves once the volume's current activity, if any, has ended (whatever its outcome). */
+  async idle(volume: string): Promise<void> {
+    await this.finished.get(volume);
   }
 
   /** Runs work as the volume's activity; rejects at once when the volume is busy with anything. */
@@ -17,10 +23,14 @@ export class VolumeActivity {
     const busy = this.current.get(volume);
     if (busy) throw new VolumeBusyError(`volume ${volume} is busy: a ${busy} of it is running`);
     this.current.set(volume, activity);
+    let done: () => void = () => undefined;
+    this.finished.set(volume, new Promise<void>((resolve) => (done = resolve)));
     try {
       return await work();
     } finally {
       this.current.delete(volume);
+      this.finished.delete(volume);
+      done();
     }
   }
 }

@@ -20,6 +20,11 @@ export interface Volume {
 export interface VolumeObserver {
   /** Awaited, so what the observer persists about a volume is loaded before the socket opens. */
   volumeAdded(volume: Volume): Promise<void>;
+  /**
+   * Awaited before the volume's lock is taken: lets work in progress on the volume end (work that may
+   * itself need the lock, like a restore's swap).
+   */
+  volumeRemoving(name: string): Promise<void>;
   /** Awaited before the volume's data goes, so its schedule and staging go first. */
   volumeRemoved(name: string): Promise<void>;
   statusOf(volume: Volume): Record<string, unknown>;
@@ -150,6 +155,7 @@ export class VolumeRegistry implements VolumeDriver {
   }
 
   async remove(name: string): Promise<void> {
+    if (this.volumes.has(name)) await this.observer?.volumeRemoving(name);
     await this.lock.run(name, async () => {
       const volume = this.required(name);
       const holders = volume.record.mountIds.filter((id) => this.confirmedMountIds.has(id));

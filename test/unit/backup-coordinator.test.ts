@@ -69,6 +69,19 @@ describe('BackupCoordinator', () => {
     assert.equal((await target.list('v')).length, 1);
   });
 
+  it('a removal waits for the backup in progress, which would otherwise recreate the staging mirror', async () => {
+    const { coordinator, dir, volume, scheduler } = await setUp();
+    await coordinator.volumeAdded(volume);
+    let backupEnded = false;
+    const running = coordinator.backup('v', 'manual').finally(() => (backupEnded = true));
+    await coordinator.volumeRemoving('v');
+    assert.ok(backupEnded, 'volumeRemoving resolved only after the run ended');
+    assert.equal((await running).result, 'success');
+    assert.equal(scheduler.nextRun('v'), undefined, 'no new run is scheduled');
+    await coordinator.volumeRemoved('v');
+    await assert.rejects(stat(join(dir, 'staging', 'v')), { code: 'ENOENT' });
+  });
+
   it('runs once at start a backup whose time passed while the plugin was down', async () => {
     const { coordinator, volumesDir, target, volume, scheduler } = await setUp();
     await new RunStateStore(volumesDir).write('v', { nextRunAt: '2026-01-01T03:00:00.000Z' });
