@@ -20,31 +20,52 @@ interface Branch extends FanOutBranch {
  * others go on; the caller fails the run when any failed, and everything when none is left.
  */
 export class MultiUpload {
-  readonly stream: Writable;
+  private fanOut?: FanOut;
+  private archive = '';
 
   private constructor(
     private readonly volume: string,
-    private readonly archive: string,
     private readonly branches: Branch[],
     private readonly redact: (text: string) => string,
-  ) {
-    this.stream = new FanOut(branches.filter((branch) => branch.upload));
-  }
+  ) {}
 
-  static async begin(targets: Target[], volume: string, archive: string, redact: (text: string) => string): Promise<MultiUpload> {
+  /**
+   * Before anything is stopped: clears what an interrupted run left in each target, which also shows
+   * whether the target answers. A target that does not is failed for this run; when none answers, this
+   * throws and nothing is stopped.
+   */
+  static async prepare(targets: Target[], volume: string, redact: (text: string) => string): Promise<MultiUpload> {
     const branches = await Promise.all(
       targets.map(async (target): Promise<Branch> => {
-        try {
-          const upload = await target.beginUpload(volume, archive);
-          return { name: target.name, target, upload, stream: upload.stream };
-        } catch (error) {
-          return { name: target.name, target, stream: undefined as unknown as Writable, failure: error as Error };
-        }
+        const branch: Branch = { name: target.name, target, stream: undefined as unknown as Writable };
+        await target.removeIncomplete(volume).catch((error: Error) => (branch.failure = error));
+        return branch;
       }),
     );
-    const multi = new MultiUpload(volume, archive, branches, redact);
+    const multi = new MultiUpload(volume, branches, redact);
     if (multi.succeeded().length === 0) throw multi.failure();
     return multi;
+  }
+
+  /** Starts the upload in every target still in the run; throws when none could start. */
+  async begin(archive: string): Promise<void> {
+    this.archive = archive;
+    for (const branch of this.live()) {
+      try {
+        branch.upload = await branch.target.beginUpload(this.volume, archive);
+        branch.stream = branch.upload.stream;
+      } catch (error) {
+        branch.failure = error as Error;
+      }
+    }
+    this.fanOut = new FanOut(this.branches.filter((branch) => branch.upload));
+    if (this.succeeded().length === 0) throw this.failure();
+  }
+
+  /** The archive's bytes go here, to every target at once. */
+  get stream(): Writable {
+    if (!this.fanOut) throw new Error('begin() first');
+    return this.fanOut;
   }
 
   /** Commits every upload still going; one that cannot commit is failed and removed. */
@@ -78,10 +99,7 @@ export class MultiUpload {
 
   /** Removes the archive from every target: the run as a whole failed. */
   async abortAll(): Promise<void> {
-    for (const branch of this.branches) {
-      branch.failure ??= new Error('the run failed');
-      await this.cleanUp(branch);
-    }
+    for (const branch of this.branches) await this.cleanUp(branch);
   }
 
   /** Targets that hold the archive so far. */
@@ -104,7 +122,7 @@ export class MultiUpload {
   }
 
   private live(): Branch[] {
-    return this.branches.filter((branch) => !branch.failure && branch.upload);
+    return this.branches.filter((branch) => !branch.failure);
   }
 
   private describe(branch: Branch): string {
@@ -117,6 +135,7 @@ export class MultiUpload {
     const upload = branch.upload;
     branch.upload = undefined;
     if (!upload) return;
+    branch.failure ??= new Error('the run failed');
     await upload.abort().catch(() => undefined);
     await branch.target.remove(this.volume, this.archive).catch(() => undefined);
   }

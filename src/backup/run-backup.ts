@@ -53,8 +53,13 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   const archive = formatArchiveName(volume, startedAt, options.compression, options.encryption);
   let upload: MultiUpload | undefined;
   try {
-    // An unreachable target fails here, before anything is stopped.
-    for (const name of options.targets) await targets.get(name).removeIncomplete(volume);
+    // An unreachable target is failed here, before anything is stopped (the run fails when all are).
+    const multi = await MultiUpload.prepare(
+      options.targets.map((name) => targets.get(name)),
+      volume,
+      (text) => targets.redact(text),
+    );
+    upload = multi;
     const plan = planQuiesce({
       volume,
       policy: options.stop,
@@ -79,22 +84,17 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     let archived: Awaited<ReturnType<typeof createArchive>>;
     try {
       logger.info(`Archiving volume ${volume} to ${options.targets.join(',')} as ${archive}`);
-      upload = await MultiUpload.begin(
-        options.targets.map((name) => targets.get(name)),
-        volume,
-        archive,
-        (text) => targets.redact(text),
-      );
       try {
+        await multi.begin(archive);
         archived = await createArchive({
           sourceDir: snapshot.archiveRoot,
           compression: options.compression,
           exclude: options.exclude,
-          output: upload.stream,
+          output: multi.stream,
         });
-        await upload.commit();
+        await multi.commit();
       } catch (error) {
-        await upload.abortAll();
+        await multi.abortAll();
         throw error;
       }
     } catch (error) {
@@ -121,7 +121,6 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       durations: { totalMs: Date.now() - startedAt.getTime(), downtimeMs: snapshot.downtimeMs },
       stopped: { containers: record.stopped },
     };
-    const multi = upload;
     await multi.forEachLive((target) => target.writeManifest(manifest));
     if (options.verify) {
       await multi.forEachLive(async (target) => {

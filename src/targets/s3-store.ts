@@ -3,6 +3,7 @@ import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
@@ -115,7 +116,14 @@ export class S3Store implements RemoteStore {
     rename: async () => {
       throw new Error('S3 has no rename; its uploads are atomic');
     },
-    // Prefixes are not created on S3.
-    ensureFolder: async () => undefined,
+    // Prefixes are not created on S3, but an upload starts only with its first part: checking the bucket
+    // here makes an unreachable server or bad credentials fail the run before anything is stopped.
+    ensureFolder: async () => {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket })).catch((error: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        // HEAD answers carry no error text: the status is all there is to say.
+        const status = error.$metadata?.httpStatusCode;
+        throw status ? new Error(`bucket ${this.settings.bucket} answered HTTP ${status}${status === 403 ? ' (check the credentials)' : ''}`) : error;
+      });
+    },
   };
 }

@@ -113,11 +113,20 @@ export class SftpStore implements RemoteStore {
   }
 }
 
-/** Resolves when a write stream closed after finishing, rejects with its error. */
+/**
+ * Resolves when a write stream closed after it was ended, rejects with its error. ssh2's stream closes
+ * its handle in _final, so 'close' can come before (or instead of) 'finish'; close reports the handle closed.
+ */
 function settledOnClose(stream: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
     let failure: Error | undefined;
+    let finished = false;
     stream.once('error', (error: Error) => (failure = error));
-    stream.once('close', () => (failure ? reject(failure) : stream.writableFinished ? resolve() : reject(new Error('upload closed before it finished'))));
+    stream.once('finish', () => (finished = true));
+    stream.once('close', () => {
+      if (failure) reject(failure);
+      else if (finished || stream.writableEnded) resolve();
+      else reject(new Error('upload closed before it finished'));
+    });
   });
 }

@@ -4,27 +4,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { ArchiveManifest } from '../../src/backup/archive-manifest';
 import { LocalTarget } from '../../src/targets/local-target';
+import { sampleManifest as manifest } from '../helpers/target-fixtures';
 import { makeTempDir } from '../helpers/temp-dir';
-
-function manifest(archive: string, created: string): ArchiveManifest {
-  return {
-    volume: 'v',
-    archive,
-    options: {},
-    created,
-    bytes: 5,
-    fileCount: 1,
-    sha256: 'x',
-    compression: 'gzip',
-    encryption: 'none',
-    snapshotMode: 'sync',
-    quiesced: true,
-    durations: { totalMs: 1, downtimeMs: 1 },
-    stopped: { containers: [] },
-  };
-}
 
 async function store(target: LocalTarget, archive: string, created: string, content = 'hello'): Promise<void> {
   const upload = await target.beginUpload('v', archive);
