@@ -54,6 +54,11 @@ export class MultiUpload {
       try {
         branch.upload = await branch.target.beginUpload(this.volume, archive);
         branch.stream = branch.upload.stream;
+        // At once: a stream can fail while the next target's upload is being started, before the
+        // fan-out listens, and an error nobody listens to would end the plugin.
+        branch.stream.on('error', (error: Error) => {
+          branch.failure ??= error;
+        });
       } catch (error) {
         branch.failure = error as Error;
       }
@@ -70,6 +75,8 @@ export class MultiUpload {
 
   /** Commits every upload still going; one that cannot commit is failed and removed. */
   async commit(): Promise<void> {
+    // Those that broke mid-stream leave no partial upload behind.
+    for (const branch of this.branches) if (branch.failure && branch.upload) await this.cleanUp(branch);
     for (const branch of this.live()) {
       try {
         await branch.upload?.commit();
