@@ -48,20 +48,37 @@ export interface RemoteSettings {
  */
 export function loadRemoteSettings(env: Env): RemoteSettings {
   const value = (name: string): string => env[name]?.trim() ?? '';
-  const secret = (name: Parameters<typeof readSecret>[1]): string => readSecret(env, name) ?? '';
+  // A file that cannot be read makes its target unusable (create names it), never the plugin fail to start.
+  const unreadable: Record<string, string> = {};
+  const readOrNote = (name: string, read: () => string | undefined): string => {
+    try {
+      return read() ?? '';
+    } catch (error) {
+      unreadable[name] = `${name} (cannot read ${env[`${name}_FILE`] ?? env[name]}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+      return '';
+    }
+  };
+  const secret = (name: Parameters<typeof readSecret>[1]): string => readOrNote(name, () => readSecret(env, name));
   const missingOf = (names: string[]) => names.filter((name) => value(name) === '');
 
   const s3Secret = secret('S3_SECRET_ACCESS_KEY');
   const s3Missing = missingOf(['S3_BUCKET', 'S3_ACCESS_KEY_ID']);
-  if (s3Secret === '') s3Missing.push('S3_SECRET_ACCESS_KEY (or S3_SECRET_ACCESS_KEY_FILE)');
+  if (s3Secret === '') s3Missing.push(unreadable.S3_SECRET_ACCESS_KEY ?? 'S3_SECRET_ACCESS_KEY (or S3_SECRET_ACCESS_KEY_FILE)');
 
   const sftpPassword = secret('SFTP_PASSWORD');
   const identityFile = value('SFTP_IDENTITY_FILE');
+  const privateKey = identityFile ? readOrNote('SFTP_IDENTITY_FILE', () => readFileSync(identityFile, 'utf8')) : '';
+  const hostKeys = readOrNote('SFTP_KNOWN_HOSTS', () => knownHosts(env));
   const sftpMissing = missingOf(['SFTP_HOST', 'SFTP_USER']);
-  if (sftpPassword === '' && identityFile === '') sftpMissing.push('SFTP_PASSWORD (or SFTP_PASSWORD_FILE) or SFTP_IDENTITY_FILE');
+  if (sftpPassword === '' && privateKey === '') {
+    sftpMissing.push(unreadable.SFTP_IDENTITY_FILE ?? unreadable.SFTP_PASSWORD ?? 'SFTP_PASSWORD (or SFTP_PASSWORD_FILE) or SFTP_IDENTITY_FILE');
+  }
+  // Known hosts that were asked for but cannot be read must not silently turn into "trust any key".
+  if (unreadable.SFTP_KNOWN_HOSTS) sftpMissing.push(unreadable.SFTP_KNOWN_HOSTS);
 
   const webdavPassword = secret('WEBDAV_PASSWORD');
   const webdavMissing = missingOf(['WEBDAV_URL']);
+  if (unreadable.WEBDAV_PASSWORD) webdavMissing.push(unreadable.WEBDAV_PASSWORD);
 
   const settings: RemoteSettings = {
     missing: { s3: s3Missing, sftp: sftpMissing, webdav: webdavMissing },
@@ -78,17 +95,17 @@ export function loadRemoteSettings(env: Env): RemoteSettings {
       secretAccessKey: s3Secret,
     };
   }
+  const port = Number(value('SFTP_PORT') || '22');
+  if (!Number.isInteger(port) || port < 1 || port > 65535) sftpMissing.push(`SFTP_PORT (${value('SFTP_PORT')} is not a port number)`);
   if (sftpMissing.length === 0) {
-    const port = Number(value('SFTP_PORT') || '22');
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`setting SFTP_PORT=${value('SFTP_PORT')} is not a port number`);
     settings.sftp = {
       host: value('SFTP_HOST'),
       port,
       user: value('SFTP_USER'),
       password: sftpPassword || undefined,
-      privateKey: identityFile ? readFileSync(identityFile, 'utf8') : undefined,
+      privateKey: privateKey || undefined,
       path: value('SFTP_PATH') || '.',
-      knownHosts: knownHosts(env),
+      knownHosts: hostKeys || undefined,
     };
   }
   if (webdavMissing.length === 0) {

@@ -107,6 +107,19 @@ describe('target settings', () => {
     assert.throws(() => targets.assertUsable(['webdav']), /WEBDAV_URL/);
     assert.deepEqual(targets.usable(), ['local']);
   });
+
+  it('makes a target unusable, not the plugin fail to start, when a file setting cannot be read', () => {
+    const settings = loadRemoteSettings({
+      SFTP_HOST: 'h',
+      SFTP_USER: 'u',
+      SFTP_IDENTITY_FILE: '/nonexistent/key',
+      WEBDAV_URL: 'http://127.0.0.1:1',
+      WEBDAV_PASSWORD_FILE: '/nonexistent/password',
+    });
+    const targets = new TargetSet('/nonexistent', settings);
+    assert.throws(() => targets.assertUsable(['sftp']), /SFTP_IDENTITY_FILE \(cannot read \/nonexistent\/key: ENOENT\)/);
+    assert.throws(() => targets.assertUsable(['webdav']), /WEBDAV_PASSWORD \(cannot read \/nonexistent\/password: ENOENT\)/);
+  });
 });
 
 const sftpSkip = process.getuid?.() !== 0 ? 'needs root' : !existsSync('/usr/sbin/sshd') ? 'needs openssh-server' : false;
