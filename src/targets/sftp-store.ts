@@ -83,6 +83,10 @@ export class SftpStore implements RemoteStore {
       if (refusedKey) throw new Error(`the host key of ${host}:${port} is not in SFTP_KNOWN_HOSTS`);
       throw error;
     }
+    // SFTP writes wait for each other's answers: with Nagle's algorithm on, every one of them waited for a
+    // delayed ACK too, and uploads crawled at ~2 MB/s on loopback (measured: 25 MB in 13 s, 0.5 s without).
+    // (The ssh2 connection is `client` on ssh2-sftp-client, public in its code but not in its types.)
+    (client as unknown as { client: { setNoDelay(noDelay: boolean): void } }).client.setNoDelay(true);
     return client;
   }
 

@@ -77,7 +77,11 @@ export async function startSftpServer(baseDir: string = tmpdir()): Promise<SftpT
       '',
     ].join('\n'),
   );
-  const sshd = await startServerProcess('/usr/sbin/sshd', ['-D', '-e', '-f', config], port);
+  // A server that would not start leaves no folder behind.
+  const sshd = await startServerProcess('/usr/sbin/sshd', ['-D', '-e', '-f', config], port).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
   const [type, key] = (await readFile(join(dir, 'host_ed25519.pub'), 'utf8')).split(' ');
   return {
     host: '127.0.0.1',

@@ -68,7 +68,11 @@ export async function startWebdavServer(): Promise<WebdavTestServer> {
       '',
     ].join('\n'),
   );
-  const apache = await startServerProcess('/usr/sbin/apache2', ['-f', config, '-DFOREGROUND'], port);
+  // A server that would not start leaves no folder behind.
+  const apache = await startServerProcess('/usr/sbin/apache2', ['-f', config, '-DFOREGROUND'], port).catch(async (error: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  });
   return {
     url: `http://127.0.0.1:${port}`,
     username,
