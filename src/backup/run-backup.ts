@@ -145,8 +145,8 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   } catch (error) {
     record.error = targets.redact((error as Error).message);
     logger.error(`Backup of volume ${volume} failed: ${record.error}`);
-    // Nothing complete-looking may stay anywhere: a failure before every target failed (archive-post
-    // aside, which runs after this point) removes the archive from the targets that took it.
+    // Nothing complete-looking may stay anywhere: a run that failed before any target held the whole
+    // archive and its manifest removes what it uploaded, in every target.
     if (upload && !record.archive) {
       record.targets ??= upload.outcomes();
       await upload.abortAll();
