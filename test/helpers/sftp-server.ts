@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { freePort } from './free-port';
 import { startServerProcess } from './server-process';
 
-/** The system user the test sshd lets in; created once on the machine (tests run as root). */
-export const SFTP_TEST_USER = 'backupvol-sftp';
 
 export interface SftpTestServer {
   host: string;
@@ -39,15 +37,15 @@ export async function startSftpServer(baseDir: string = tmpdir()): Promise<SftpT
   keygen(join(dir, 'client_ed25519'));
   await writeFile(join(dir, 'authorized_keys'), await readFile(join(dir, 'client_ed25519.pub')), { mode: 0o644 });
 
+  // A system user of this server's own (tests run as root), removed with it: test runs that overlap on
+  // one machine must not change each other's password.
+  const user = `bvsftp-${randomBytes(4).toString('hex')}`;
   const password = randomBytes(12).toString('base64url');
-  try {
-    execFileSync('id', [SFTP_TEST_USER], { stdio: 'ignore' });
-  } catch {
-    execFileSync('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', SFTP_TEST_USER]);
-  }
-  execFileSync('chpasswd', { input: `${SFTP_TEST_USER}:${password}\n` });
-  const uid = Number(execFileSync('id', ['-u', SFTP_TEST_USER]).toString());
-  const gid = Number(execFileSync('id', ['-g', SFTP_TEST_USER]).toString());
+  execFileSync('useradd', ['--no-create-home', '--home-dir', '/nonexistent', '--shell', '/bin/sh', user]);
+  execFileSync('chpasswd', { input: `${user}:${password}\n` });
+  const removeUser = () => execFileSync('userdel', [user], { stdio: 'ignore' });
+  const uid = Number(execFileSync('id', ['-u', user]).toString());
+  const gid = Number(execFileSync('id', ['-g', user]).toString());
   const storeDir = join(dir, 'store');
   const readonlyDir = join(dir, 'readonly');
   await mkdir(storeDir);
@@ -71,7 +69,7 @@ export async function startSftpServer(baseDir: string = tmpdir()): Promise<SftpT
       'PasswordAuthentication yes',
       'KbdInteractiveAuthentication no',
       'PubkeyAuthentication yes',
-      `AllowUsers ${SFTP_TEST_USER}`,
+      `AllowUsers ${user}`,
       'Subsystem sftp internal-sftp',
       'LogLevel ERROR',
       '',
@@ -80,13 +78,14 @@ export async function startSftpServer(baseDir: string = tmpdir()): Promise<SftpT
   // A server that would not start leaves no folder behind.
   const sshd = await startServerProcess('/usr/sbin/sshd', ['-D', '-e', '-f', config], port).catch(async (error: unknown) => {
     await rm(dir, { recursive: true, force: true });
+    removeUser();
     throw error;
   });
   const [type, key] = (await readFile(join(dir, 'host_ed25519.pub'), 'utf8')).split(' ');
   return {
     host: '127.0.0.1',
     port,
-    user: SFTP_TEST_USER,
+    user,
     password,
     identityFile: join(dir, 'client_ed25519'),
     knownHosts: `[127.0.0.1]:${port} ${type} ${key}`,
@@ -95,6 +94,7 @@ export async function startSftpServer(baseDir: string = tmpdir()): Promise<SftpT
     close: async () => {
       await sshd.stop();
       await rm(dir, { recursive: true, force: true });
+      removeUser();
     },
   };
 }
