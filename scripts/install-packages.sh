@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages behind the given commands when a command is missing (apt-get update runs
-# at most once). Commands it knows: dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep.
+# at most once). Commands it knows: dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep
+# sshd apache2 (the last two: the real SFTP and WebDAV servers the target tests start on ports of their own).
 # Without arguments: all of them.
 #
 # Usage: scripts/install-packages.sh [COMMAND...]
@@ -15,10 +16,12 @@ declare -A package_of=(
   [zstd]=zstd
   [rsync]=rsync
   [pgrep]=procps
+  [sshd]=openssh-server
+  [apache2]=apache2
 )
 commands=("$@")
 if [[ ${#commands[@]} -eq 0 ]]; then
-  commands=(dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep)
+  commands=(dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep sshd apache2)
 fi
 
 missing=()
@@ -39,4 +42,14 @@ echo "install-packages: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
 # No recommends: docker.io's would pull apparmor, whose profiles a test host does not need.
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+# policy-rc.d 101: openssh-server's and apache2's postinst must not start the machine's own daemons (the
+# tests start theirs on free ports; a CI host's port 22 or 80 is none of ours).
+policy=/usr/sbin/policy-rc.d
+added_policy=false
+if [[ ! -e $policy ]]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && added_policy=true
+fi
+status=0
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || status=$?
+if $added_policy; then rm -f "$policy"; fi
+exit "$status"

@@ -17,8 +17,10 @@ import { VolumeActivity } from './util/volume-activity';
 import { VolumeScheduler } from './schedule/volume-scheduler';
 import { loadSettings } from './settings/settings';
 import { RunStateStore } from './status/run-state-store';
-import { LocalTarget } from './targets/local-target';
-import { NodeFolderTarget } from './targets/node-folder-target';
+import { loadRemoteSettings } from './targets/target-settings';
+import { TargetSet } from './targets/target-set';
+import type { TargetName } from './volumes/volume-options';
+import { SwarmNodeFolder } from './targets/node-folder-target';
 import { VolumeRegistry } from './volumes/volume-registry';
 import { VolumeStore } from './volumes/volume-store';
 
@@ -35,12 +37,17 @@ async function main(): Promise<void> {
   const docker = new DockerodeApi();
   const journal = new StopJournal(dataDir);
   const scheduler = new VolumeScheduler(settings.timezone);
-  const target = new NodeFolderTarget(new LocalTarget(settings.paths.archiveDir), docker, join(dataDir, 'archive-folder.json'));
+  const targets = new TargetSet(
+    settings.paths.archiveDir,
+    loadRemoteSettings(process.env),
+    new SwarmNodeFolder(docker, join(dataDir, 'archive-folder.json')),
+  );
+  const readArchives = (names: readonly TargetName[]) => targets.reader(names);
   const activity = new VolumeActivity();
   const recovery = {
     docker,
     journal,
-    target,
+    targets,
     stopTimeoutSeconds: settings.stopTimeoutSeconds,
     serviceStopTimeoutSeconds: settings.serviceStopTimeoutSeconds,
     logger,
@@ -54,10 +61,14 @@ async function main(): Promise<void> {
       retention: settings.defaultRetention,
       encryption: settings.defaultEncryption,
     },
-    stageRestoreFrom: async (_volume, from, stagingDir) => {
+    // restore-from reads the new volume's own targets: `-o backup-target=s3 -o restore-from=old@latest`
+    // starts from old's newest archive in S3.
+    stageRestoreFrom: async (_volume, from, stagingDir, options) => {
       const source = parseRestoreSource(from);
-      await stageArchive(target, { sourceVolume: source.volume, archive: await resolveArchive(target, source), stagingDir });
+      const reader = targets.reader(options.targets);
+      await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir });
     },
+    checkOptions: (options) => targets.assertUsable(options.targets),
     logger,
   });
   let dockerAnswers: () => void = () => undefined;
@@ -71,9 +82,18 @@ async function main(): Promise<void> {
     dockerReady: new Promise<void>((resolve) => (dockerAnswers = resolve)),
     activity,
     logger,
+    readArchives,
   });
   registry.observe(coordinator);
-  const admin = new AdminService({ registry, coordinator, activity, restore: recovery, logger });
+  const admin = new AdminService({
+    registry,
+    coordinator,
+    activity,
+    restore: recovery,
+    readArchives,
+    usableTargets: () => targets.usable(),
+    logger,
+  });
   await registry.load();
 
   const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));

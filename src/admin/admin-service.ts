@@ -5,6 +5,8 @@ import { parseRestoreSource, resolveArchive } from '../restore/restore-source';
 import { verifyArchive } from '../restore/verify-archive';
 import type { RestoreRecord, RunRecord, VerifyRecord } from '../status/run-state-store';
 import type { StoredArchive } from '../targets/target';
+import type { ArchiveSource } from '../targets/target-reader';
+import type { TargetName } from '../volumes/volume-options';
 import type { VolumeActivity } from '../util/volume-activity';
 import type { VolumeRegistry } from '../volumes/volume-registry';
 import { assertValidVolumeName } from '../volumes/volume-name';
@@ -37,13 +39,20 @@ export interface ArchiveRow {
   durationMs: number;
   snapshot: string;
   quiesced: boolean;
+  /** The target it is read from: the first of the volume's targets that holds it. */
+  target: string;
 }
 
 export interface AdminDeps {
   registry: VolumeRegistry;
   coordinator: BackupCoordinator;
   activity: VolumeActivity;
-  restore: RestoreDeps;
+  /** What a restore needs but the archive source, which depends on the volume (see archivesOf). */
+  restore: Omit<RestoreDeps, 'target'>;
+  /** Reads archives from the named targets, in order (TargetSet.reader). */
+  readArchives(targets: readonly TargetName[]): ArchiveSource;
+  /** Every target whose settings are complete, local first. */
+  usableTargets(): TargetName[];
   logger: Logger;
 }
 
@@ -85,7 +94,7 @@ export class AdminService {
   /** Complete archives of a volume, newest first; works for a removed volume whose archives remain. */
   async backups(volume: string): Promise<ArchiveRow[]> {
     assertValidVolumeName(volume);
-    return (await this.deps.restore.target.list(volume)).map(({ name, manifest }) => ({
+    return (await this.archivesOf(volume).list(volume)).map(({ name, manifest, ...rest }) => ({
       name,
       created: manifest.created,
       bytes: manifest.bytes,
@@ -94,6 +103,7 @@ export class AdminService {
       durationMs: manifest.durations?.totalMs ?? 0,
       snapshot: manifest.snapshotMode,
       quiesced: manifest.quiesced,
+      target: (rest as { target?: string }).target ?? 'local',
     }));
   }
 
@@ -104,7 +114,7 @@ export class AdminService {
     const record = await this.deps.activity.run(volume, 'restore', async () => {
       progress({ phase: 'waiting for the Docker API' });
       await this.deps.coordinator.dockerReady;
-      return restoreInPlace(this.deps.restore, {
+      return restoreInPlace({ ...this.deps.restore, target: this.archivesOf(volume) }, {
         volume,
         options: known.options,
         source,
@@ -120,7 +130,7 @@ export class AdminService {
   /** `which`: latest, all, or an archive name. Results in the order checked (newest first). */
   async verify(volume: string, which: string, progress: Progress): Promise<VerifyRecord[]> {
     assertValidVolumeName(volume);
-    const { target } = this.deps.restore;
+    const target = this.archivesOf(volume);
     const archives: StoredArchive[] =
       which === 'all' ? await target.list(volume) : [await resolveArchive(target, which === 'latest' ? { volume, archive: 'latest' } : parseRestoreSource(which, volume))];
     if (archives.length === 0) throw new Error(`volume ${volume} has no complete archive in target ${target.name}`);
@@ -138,6 +148,16 @@ export class AdminService {
     const lastVerify = records.find((record) => record.result !== 'ok') ?? records[0];
     await this.deps.coordinator.remember(volume, { lastVerify });
     return records;
+  }
+
+  /**
+   * Where a volume's archives are read from: its own targets in the order it lists them (the first that
+   * holds an archive complete serves it); for a volume that is gone, or whose options no longer parse,
+   * every usable target, local first.
+   */
+  private archivesOf(volume: string): ArchiveSource {
+    const targets = this.deps.registry.find(volume)?.options?.targets ?? this.deps.usableTargets();
+    return this.deps.readArchives(targets);
   }
 
   private known(volume: string) {

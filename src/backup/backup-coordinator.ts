@@ -6,6 +6,8 @@ import type { VolumeActivity } from '../util/volume-activity';
 import type { VolumeScheduler } from '../schedule/volume-scheduler';
 import type { RunRecord, RunState, RunStateStore, RunTrigger } from '../status/run-state-store';
 import type { Volume, VolumeObserver } from '../volumes/volume-registry';
+import type { ArchiveSource } from '../targets/target-reader';
+import type { TargetName } from '../volumes/volume-options';
 import { runBackup, type BackupDeps } from './run-backup';
 
 export interface CoordinatorDeps {
@@ -21,6 +23,8 @@ export interface CoordinatorDeps {
   /** Shared with restore and verify: one activity per volume at a time. */
   activity: VolumeActivity;
   logger: Logger;
+  /** Reads a volume's archives from its targets (the archive count in the status). */
+  readArchives(targets: readonly TargetName[]): ArchiveSource;
 }
 
 /**
@@ -97,6 +101,7 @@ export class BackupCoordinator implements VolumeObserver {
             snapshot: last.snapshotMode ?? null,
             ...(last.fellBackReason ? { fellBack: last.fellBackReason } : {}),
             ...(last.warning ? { warning: last.warning } : {}),
+            ...(last.targets ? { targets: last.targets } : {}),
             error: last.error ?? null,
           }
         : null,
@@ -150,7 +155,8 @@ export class BackupCoordinator implements VolumeObserver {
   /** Records the outcome of a restore or verify (or a backup) in the volume's run state. */
   async remember(name: string, outcome: Partial<RunState>): Promise<void> {
     if (!this.volumes.has(name)) return;
-    const archives = await this.deps.backup.target.list(name).catch(() => undefined);
+    const targets = this.volumes.get(name)?.options?.targets ?? ['local'];
+    const archives = await this.deps.readArchives(targets).list(name).catch(() => undefined);
     const previous = this.states.get(name) ?? {};
     const state: RunState = {
       ...previous,

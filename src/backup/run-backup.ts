@@ -8,6 +8,8 @@ import { selectPrunable } from '../retention/select-prunable';
 import { takeSnapshot } from '../snapshot/take-snapshot';
 import type { RunRecord, RunTrigger } from '../status/run-state-store';
 import type { Target } from '../targets/target';
+import type { TargetProvider } from '../targets/target-set';
+import { MultiUpload } from './multi-upload';
 import type { VolumeOptions } from '../volumes/volume-options';
 import type { ArchiveManifest } from './archive-manifest';
 import { formatArchiveName } from './archive-name';
@@ -16,7 +18,7 @@ import { verifyArchive } from '../restore/verify-archive';
 export interface BackupDeps extends StopTimeouts {
   docker: DockerApi;
   journal: StopJournal;
-  target: Target;
+  targets: TargetProvider;
   logger: Logger;
 }
 
@@ -35,7 +37,7 @@ export interface BackupRequest {
  * prune. Any failure leaves no complete-looking archive and everything stopped started again.
  */
 export async function runBackup(deps: BackupDeps, request: BackupRequest): Promise<RunRecord> {
-  const { docker, journal, target, logger } = deps;
+  const { docker, journal, targets, logger } = deps;
   const { volume, options } = request;
   const startedAt = new Date();
   const record: RunRecord = {
@@ -48,9 +50,15 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     stopped: [],
   };
   const archive = formatArchiveName(volume, startedAt, options.compression, options.encryption);
-  let uploadStarted = false;
+  let upload: MultiUpload | undefined;
   try {
-    await target.removeIncomplete(volume);
+    // An unreachable target is failed here, before anything is stopped (the run fails when all are).
+    const multi = await MultiUpload.prepare(
+      options.targets.map((name) => targets.get(name)),
+      volume,
+      (text) => targets.redact(text),
+    );
+    upload = multi;
     const { plan } = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
     record.stopped = plan.stop.map((stop) => stop.name);
     record.scaled = plan.scale.map((scale) => scale.name);
@@ -70,19 +78,18 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     record.quiesced = options.stop !== 'none';
     let archived: Awaited<ReturnType<typeof createArchive>>;
     try {
-      logger.info(`Archiving volume ${volume} to ${target.name} as ${archive}`);
-      const upload = await target.beginUpload(volume, archive);
-      uploadStarted = true;
+      logger.info(`Archiving volume ${volume} to ${options.targets.join(',')} as ${archive}`);
       try {
+        await multi.begin(archive);
         archived = await createArchive({
           sourceDir: snapshot.archiveRoot,
           compression: options.compression,
           exclude: options.exclude,
-          output: upload.stream,
+          output: multi.stream,
         });
-        await upload.commit();
+        await multi.commit();
       } catch (error) {
-        await upload.abort().catch(() => undefined);
+        await multi.abortAll();
         throw error;
       }
     } catch (error) {
@@ -109,21 +116,36 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       durations: { totalMs: Date.now() - startedAt.getTime(), downtimeMs: snapshot.downtimeMs },
       stopped: { containers: record.stopped, services: record.scaled, specs },
     };
-    await target.writeManifest(volume, manifest);
+    await multi.forEachLive((target) => target.writeManifest(volume, manifest));
     if (options.verify) {
-      const verified = await verifyArchive(target, volume, { name: archive, manifest });
-      if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
-      record.verified = true;
+      await multi.forEachLive(async (target) => {
+        const verified = await verifyArchive(target, volume, { name: archive, manifest });
+        if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
+      });
     }
-    Object.assign(record, { result: 'success', archive, bytes: archived.bytes, fileCount: archived.fileCount });
-    logger.info(`Backed up volume ${volume} as ${archive} (${archived.bytes} bytes, downtime ${snapshot.downtimeMs} ms)`);
+    record.targets = multi.outcomes();
+    const kept = multi.succeeded();
+    if (kept.length === 0) throw multi.failure();
+    if (options.verify) record.verified = true;
+    Object.assign(record, { archive, bytes: archived.bytes, fileCount: archived.fileCount });
+    // One target failing fails the run, but the archive stands in the others (and is pruned there).
+    if (kept.length === options.targets.length) record.result = 'success';
+    else record.error = multi.failure().message;
+    logger.info(`Backed up volume ${volume} as ${archive} to ${kept.map((target) => target.name).join(',')} (${archived.bytes} bytes, downtime ${snapshot.downtimeMs} ms)`);
+    if (record.error) logger.error(`Backup of volume ${volume} failed in part: ${record.error}`);
 
-    const warnings = [await runPostCommands(deps, plan.post), await prune(deps, volume, options, record)];
+    const warnings = [await runPostCommands(deps, plan.post)];
+    for (const target of kept) warnings.push(await prune(deps, target, volume, options, record));
     record.warning = warnings.filter(Boolean).join('; ') || undefined;
   } catch (error) {
-    record.error = (error as Error).message;
+    record.error = targets.redact((error as Error).message);
     logger.error(`Backup of volume ${volume} failed: ${record.error}`);
-    if (uploadStarted && record.result !== 'success') await target.remove(volume, archive).catch(() => undefined);
+    // Nothing complete-looking may stay anywhere: a run that failed before any target held the whole
+    // archive and its manifest removes what it uploaded, in every target.
+    if (upload && !record.archive) {
+      record.targets ??= upload.outcomes();
+      await upload.abortAll();
+    }
   }
   record.finishedAt = new Date().toISOString();
   record.durationMs = Date.now() - startedAt.getTime();
@@ -141,24 +163,25 @@ async function runPostCommands(deps: BackupDeps, commands: Parameters<typeof run
   }
 }
 
-/** Retention after a successful run; a pruning failure is a warning, the new archive stands. */
-async function prune(deps: BackupDeps, volume: string, options: VolumeOptions, record: RunRecord) {
+/** Retention in one target after the archive reached it; a pruning failure is a warning, the new archive stands. */
+async function prune(deps: BackupDeps, target: Target, volume: string, options: VolumeOptions, record: RunRecord) {
   try {
-    const archives = await deps.target.list(volume);
+    const archives = await target.list(volume);
     const prunable = selectPrunable(
       archives.map((archive) => ({ name: archive.name, createdAt: new Date(archive.manifest.created) })),
       options.retention,
       new Date(),
     );
-    record.pruned = [];
+    record.pruned ??= [];
     for (const name of prunable) {
-      await deps.target.remove(volume, name);
-      record.pruned.push(name);
-      deps.logger.info(`Pruned ${name} (backup-retention)`);
+      await target.remove(volume, name);
+      if (!record.pruned.includes(name)) record.pruned.push(name);
+      deps.logger.info(`Pruned ${name} from ${target.name} (backup-retention)`);
     }
     return undefined;
   } catch (error) {
-    deps.logger.error(`Pruning archives of volume ${volume} failed: ${(error as Error).message}`);
-    return `pruning failed: ${(error as Error).message}`;
+    const message = deps.targets.redact((error as Error).message);
+    deps.logger.error(`Pruning archives of volume ${volume} in ${target.name} failed: ${message}`);
+    return `pruning in ${target.name} failed: ${message}`;
   }
 }

@@ -5,7 +5,7 @@ import { planFromEngine, quiesceTimeouts, type StopTimeouts } from '../quiesce/p
 import { stopContainers } from '../quiesce/stop-containers';
 import type { StopJournal } from '../quiesce/stop-journal';
 import type { RestoreRecord } from '../status/run-state-store';
-import type { Target } from '../targets/target';
+import type { ArchiveSource } from '../targets/target-reader';
 import type { VolumeOptions } from '../volumes/volume-options';
 import { resolveArchive, type RestoreSource } from './restore-source';
 import { stageArchive } from './stage-archive';
@@ -13,7 +13,7 @@ import { stageArchive } from './stage-archive';
 export interface RestoreDeps extends StopTimeouts {
   docker: DockerApi;
   journal: StopJournal;
-  target: Target;
+  target: ArchiveSource;
   logger: Logger;
 }
 

@@ -1,5 +1,6 @@
 import { parseArchiveName } from '../backup/archive-name';
-import type { StoredArchive, Target } from '../targets/target';
+import type { StoredArchive } from '../targets/target';
+import type { ArchiveSource } from '../targets/target-reader';
 import { assertValidVolumeName } from '../volumes/volume-name';
 
 /** Which archive to restore: the newest of a volume, or one by name (its name says whose it is). */
@@ -28,7 +29,7 @@ export function parseRestoreSource(text: string, volume?: string): RestoreSource
 }
 
 /** The complete archive a source names; a clear error when there is none. */
-export async function resolveArchive(target: Target, source: RestoreSource): Promise<StoredArchive> {
+export async function resolveArchive(target: ArchiveSource, source: RestoreSource): Promise<StoredArchive> {
   const archives = await target.list(source.volume);
   if (source.archive === 'latest') {
     const newest = archives[0];

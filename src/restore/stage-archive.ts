@@ -1,6 +1,7 @@
 import { mkdir, rm, statfs } from 'node:fs/promises';
 import { compressionOfArchive } from '../backup/archive-name';
-import type { StoredArchive, Target } from '../targets/target';
+import type { StoredArchive } from '../targets/target';
+import type { ArchiveSource } from '../targets/target-reader';
 import { extractArchive, type ExtractResult } from './extract-archive';
 
 /** Left free on the volume's filesystem whatever the archive holds: the plugin's own state lives there. */
@@ -20,7 +21,7 @@ export interface StageRequest {
  * read, file count). Nothing of the volume is touched: on any failure the staging directory is removed
  * and the error says why.
  */
-export async function stageArchive(target: Target, request: StageRequest): Promise<ExtractResult> {
+export async function stageArchive(target: ArchiveSource, request: StageRequest): Promise<ExtractResult> {
   const { archive, stagingDir } = request;
   const { manifest } = archive;
   if (manifest.encryption && manifest.encryption !== 'none') {

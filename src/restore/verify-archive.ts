@@ -4,7 +4,8 @@ import { compressionOfArchive } from '../backup/archive-name';
 import { DigestStream } from '../archive/digest-stream';
 import { listArchiveEntries } from '../archive/list-archive-entries';
 import type { VerifyRecord } from '../status/run-state-store';
-import type { StoredArchive, Target } from '../targets/target';
+import type { StoredArchive } from '../targets/target';
+import type { ArchiveSource } from '../targets/target-reader';
 
 /**
  * Reads an archive end to end (decompress, parse every tar entry and its content) and checks it against
@@ -12,7 +13,7 @@ import type { StoredArchive, Target } from '../targets/target';
  * record's result and error.
  */
 export async function verifyArchive(
-  target: Target,
+  target: ArchiveSource,
   volume: string,
   archive: StoredArchive,
   onProgress?: (bytes: number) => void,

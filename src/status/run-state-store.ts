@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TargetOutcome } from '../backup/multi-upload';
 import { writeFileAtomically } from '../volumes/atomic-file';
 
 export type RunTrigger = 'schedule' | 'manual' | 'catch-up';
@@ -26,6 +27,8 @@ export interface RunRecord {
   verified?: boolean;
   warning?: string;
   error?: string;
+  /** Per target, in the volume's order: whether the archive reached it, and if not, why. */
+  targets?: TargetOutcome[];
 }
 
 /** One restore into the volume, as the status and the CLI report it. */

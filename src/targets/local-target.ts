@@ -6,9 +6,8 @@ import { finished } from 'node:stream/promises';
 import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
 import { parseArchiveName } from '../backup/archive-name';
 import { syncDirectory, writeFileAtomically } from '../volumes/atomic-file';
+import { isLeftover, PARTIAL_PREFIX } from './leftovers';
 import type { ArchiveUpload, StoredArchive, Target } from './target';
-
-const PARTIAL_PREFIX = '.partial-';
 
 /** The embedded default target: a folder per volume under the settable archive mount. */
 export class LocalTarget implements Target {
@@ -29,6 +28,8 @@ export class LocalTarget implements Target {
         await syncDirectory(folder);
       },
       abort: async () => {
+        // A write still in flight fails once the stream is destroyed: that error is expected, not a crash.
+        stream.on('error', () => undefined);
         stream.destroy();
         await rm(partial, { force: true });
         await rm(join(folder, archive), { force: true });
@@ -73,12 +74,7 @@ export class LocalTarget implements Target {
     const complete = new Set((await this.list(volume)).map((archive) => archive.name));
     const removed: string[] = [];
     for (const name of names) {
-      const leftover =
-        name.startsWith(PARTIAL_PREFIX) ||
-        /\.json\.tmp-/.test(name) ||
-        (parseArchiveName(name) !== undefined && !complete.has(name)) ||
-        (name.endsWith('.json') && !complete.has(name.slice(0, -'.json'.length)));
-      if (!leftover) continue;
+      if (!isLeftover(name, complete)) continue;
       await rm(join(this.root, volume, name), { force: true });
       removed.push(name);
     }

@@ -7,54 +7,29 @@ import type { ArchiveUpload, StoredArchive, Target } from './target';
 
 const ASK_TIMEOUT_MS = 2_000;
 
+/** Where a volume's archives go on a target, relative to the target's root. */
+export interface ArchiveFolders {
+  folderOf(volume: string): Promise<string>;
+}
+
 /**
  * In Swarm mode several nodes may write to one target, and each has its own volume of a given name:
  * archives go to `NODE/VOLUME/` then, `VOLUME/` otherwise. The node's Swarm membership is asked of the
- * engine each time (a node may join or leave a swarm at any moment; none of these verbs is frequent) and
+ * engine each time (a node may join or leave a swarm at any moment; none of the callers is frequent) and
  * persisted, so that a plugin starting before the engine answers still finds the folder it last used.
  */
-export class NodeFolderTarget implements Target {
+export class SwarmNodeFolder implements ArchiveFolders {
   private node: string | undefined;
   private loaded = false;
 
   constructor(
-    private readonly inner: Target,
     private readonly docker: Pick<DockerApi, 'swarmInfo'>,
     private readonly statePath: string,
   ) {}
 
-  get name(): string {
-    return this.inner.name;
-  }
-
-  /** The folder of a volume's archives on the target. */
   async folderOf(volume: string): Promise<string> {
     const node = await this.swarmNode();
     return node ? `${node}/${volume}` : volume;
-  }
-
-  async beginUpload(volume: string, archive: string): Promise<ArchiveUpload> {
-    return this.inner.beginUpload(await this.folderOf(volume), archive);
-  }
-
-  async writeManifest(volume: string, manifest: ArchiveManifest): Promise<void> {
-    await this.inner.writeManifest(await this.folderOf(volume), manifest);
-  }
-
-  async list(volume: string): Promise<StoredArchive[]> {
-    return this.inner.list(await this.folderOf(volume));
-  }
-
-  async remove(volume: string, archive: string): Promise<void> {
-    await this.inner.remove(await this.folderOf(volume), archive);
-  }
-
-  async open(volume: string, archive: string): Promise<Readable> {
-    return this.inner.open(await this.folderOf(volume), archive);
-  }
-
-  async removeIncomplete(volume: string): Promise<string[]> {
-    return this.inner.removeIncomplete(await this.folderOf(volume));
   }
 
   private async swarmNode(): Promise<string | undefined> {
@@ -70,6 +45,42 @@ export class NodeFolderTarget implements Target {
       await writeFileAtomically(this.statePath, `${JSON.stringify({ swarmNode: node ?? null })}\n`);
     }
     return this.node;
+  }
+}
+
+/** A target whose every verb works in the volume's folder as ArchiveFolders names it. */
+export class NodeFolderTarget implements Target {
+  constructor(
+    private readonly inner: Target,
+    private readonly folders: ArchiveFolders,
+  ) {}
+
+  get name(): string {
+    return this.inner.name;
+  }
+
+  async beginUpload(volume: string, archive: string): Promise<ArchiveUpload> {
+    return this.inner.beginUpload(await this.folders.folderOf(volume), archive);
+  }
+
+  async writeManifest(volume: string, manifest: ArchiveManifest): Promise<void> {
+    await this.inner.writeManifest(await this.folders.folderOf(volume), manifest);
+  }
+
+  async list(volume: string): Promise<StoredArchive[]> {
+    return this.inner.list(await this.folders.folderOf(volume));
+  }
+
+  async remove(volume: string, archive: string): Promise<void> {
+    await this.inner.remove(await this.folders.folderOf(volume), archive);
+  }
+
+  async open(volume: string, archive: string): Promise<Readable> {
+    return this.inner.open(await this.folders.folderOf(volume), archive);
+  }
+
+  async removeIncomplete(volume: string): Promise<string[]> {
+    return this.inner.removeIncomplete(await this.folders.folderOf(volume));
   }
 }
 

@@ -62,7 +62,6 @@ type OptionKey = (typeof OPTION_KEYS)[number];
  * user believing their data goes somewhere it does not, so create fails and says so.
  */
 const NOT_YET_AVAILABLE: Partial<Record<OptionKey, readonly string[]>> = {
-  'backup-target': ['s3', 'sftp', 'webdav'],
   'backup-encryption': ['gpg', 'age'],
 };
 

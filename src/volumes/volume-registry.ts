@@ -39,7 +39,12 @@ export interface VolumeRegistryDeps {
    * Fills a new volume's restore staging from `restore-from` (see restore/stage-archive.ts); the registry
    * then swaps it in before Create answers, so the first container already sees the restored content.
    */
-  stageRestoreFrom?: (volume: string, source: string, stagingDir: string) => Promise<void>;
+  stageRestoreFrom?: (volume: string, source: string, stagingDir: string, options: VolumeOptions) => Promise<void>;
+  /**
+   * Checks what options alone cannot: that the plugin settings a volume's targets need are there. Throws
+   * with the missing setting's name, and create fails with that message.
+   */
+  checkOptions?: (options: VolumeOptions) => void;
   logger: Logger;
 }
 
@@ -107,6 +112,7 @@ export class VolumeRegistry implements VolumeDriver {
   async create(name: string, options: Record<string, string>): Promise<void> {
     assertValidVolumeName(name);
     const parsed = parseVolumeOptions(options, this.deps.defaults);
+    this.deps.checkOptions?.(parsed);
     await this.lock.run(name, async () => {
       if (this.volumes.has(name)) {
         // The engine re-sends Create for volumes it already knows (e.g. after a plugin reinstall).
@@ -115,7 +121,7 @@ export class VolumeRegistry implements VolumeDriver {
       }
       const record: VolumeRecord = { name, createdAt: new Date().toISOString(), options: { ...options }, mountIds: [] };
       await this.deps.store.create(record);
-      if (parsed.restoreFrom) await this.populate(name, parsed.restoreFrom);
+      if (parsed.restoreFrom) await this.populate(name, parsed.restoreFrom, parsed);
       const volume: Volume = { record, options: parsed };
       this.volumes.set(name, volume);
       await this.observer?.volumeAdded(volume);
@@ -141,11 +147,11 @@ export class VolumeRegistry implements VolumeDriver {
   }
 
   /** restore-from at create; a failure deletes the half-made volume, and Create fails with the reason. */
-  private async populate(name: string, source: string): Promise<void> {
+  private async populate(name: string, source: string, options: VolumeOptions): Promise<void> {
     const stage = this.deps.stageRestoreFrom;
     try {
       if (!stage) throw new Error('restoring is not wired in this process');
-      await stage(name, source, this.deps.store.restoreStagingPath(name));
+      await stage(name, source, this.deps.store.restoreStagingPath(name), options);
       await rm(await this.deps.store.swapInRestored(name), { recursive: true, force: true });
     } catch (error) {
       await this.deps.store.delete(name);

@@ -8,6 +8,8 @@ import { StopJournal } from '../../src/quiesce/stop-journal';
 import { VolumeScheduler } from '../../src/schedule/volume-scheduler';
 import { RunStateStore } from '../../src/status/run-state-store';
 import { LocalTarget } from '../../src/targets/local-target';
+import { loadRemoteSettings } from '../../src/targets/target-settings';
+import { TargetSet } from '../../src/targets/target-set';
 import { VolumeActivity } from '../../src/util/volume-activity';
 import { ConcurrencyLimit } from '../../src/util/concurrency-limit';
 import { parseVolumeOptions } from '../../src/volumes/volume-options';
@@ -21,8 +23,10 @@ async function setUp() {
   const docker = new FakeDocker([container('app', { volumes: ['v'] })]);
   const scheduler = new VolumeScheduler('UTC');
   const target = new LocalTarget(join(dir, 'archive'));
+  const targets = new TargetSet(join(dir, 'archive'), loadRemoteSettings({}));
   const coordinator = new BackupCoordinator({
-    backup: { docker, journal: new StopJournal(dir), target, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
+    backup: { docker, journal: new StopJournal(dir), targets, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
+    readArchives: (names) => targets.reader(names),
     scheduler,
     limit: new ConcurrencyLimit(1),
     runStates: new RunStateStore(volumesDir),

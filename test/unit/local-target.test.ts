@@ -5,10 +5,8 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { LocalTarget } from '../../src/targets/local-target';
-import { manifestFixture } from '../helpers/manifest-fixture';
+import { sampleManifest as manifest } from '../helpers/target-fixtures';
 import { makeTempDir } from '../helpers/temp-dir';
-
-const manifest = (archive: string, created: string) => manifestFixture('v', archive, created);
 
 async function store(target: LocalTarget, archive: string, created: string, content = 'hello'): Promise<void> {
   const upload = await target.beginUpload('v', archive);

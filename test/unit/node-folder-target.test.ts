@@ -6,8 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import type { SwarmInfo } from '../../src/docker/docker-api';
 import { LocalTarget } from '../../src/targets/local-target';
-import { NodeFolderTarget } from '../../src/targets/node-folder-target';
-import { manifestFixture } from '../helpers/manifest-fixture';
+import { NodeFolderTarget, SwarmNodeFolder } from '../../src/targets/node-folder-target';
+import { sampleManifest } from '../helpers/target-fixtures';
 import { makeTempDir } from '../helpers/temp-dir';
 
 const ARCHIVE = 'data-20260101T000000Z.tar';
@@ -16,33 +16,35 @@ async function storeOne(target: NodeFolderTarget): Promise<void> {
   const upload = await target.beginUpload('data', ARCHIVE);
   await pipeline(Readable.from(['content']), upload.stream);
   await upload.commit();
-  await target.writeManifest('data', manifestFixture('data', ARCHIVE, '2026-01-01T00:00:00.000Z'));
+  await target.writeManifest('data', sampleManifest(ARCHIVE, '2026-01-01T00:00:00.000Z'));
 }
 
 describe('NodeFolderTarget', () => {
   it('puts archives under NODE/VOLUME in Swarm mode and under VOLUME otherwise', async () => {
     const dir = await makeTempDir('node-folder');
     const swarm: SwarmInfo = { active: true, manager: true, nodeName: 'node-a' };
-    const target = new NodeFolderTarget(new LocalTarget(join(dir, 'archive')), { swarmInfo: async () => swarm }, join(dir, 'state.json'));
+    const target = new NodeFolderTarget(
+      new LocalTarget(join(dir, 'archive')),
+      new SwarmNodeFolder({ swarmInfo: async () => swarm }, join(dir, 'state.json')),
+    );
     await storeOne(target);
     await access(join(dir, 'archive', 'node-a', 'data', ARCHIVE));
     assert.deepEqual((await target.list('data')).map((archive) => archive.name), [ARCHIVE]);
 
-    const plain = new NodeFolderTarget(
-      new LocalTarget(join(dir, 'archive')),
+    const plainFolders = new SwarmNodeFolder(
       { swarmInfo: async () => ({ active: false, manager: false, nodeName: 'node-a' }) },
       join(dir, 'other-state.json'),
     );
-    assert.equal(await plain.folderOf('data'), 'data');
+    const plain = new NodeFolderTarget(new LocalTarget(join(dir, 'archive')), plainFolders);
+    assert.equal(await plainFolders.folderOf('data'), 'data');
     assert.deepEqual(await plain.list('data'), []);
   });
 
   it('keeps the last known folder when the engine does not answer', async () => {
     const dir = await makeTempDir('node-folder');
     const state = join(dir, 'state.json');
-    const archive = new LocalTarget(join(dir, 'archive'));
-    await new NodeFolderTarget(archive, { swarmInfo: async () => ({ active: true, manager: false, nodeName: 'worker-7' }) }, state).folderOf('v');
-    const engineDown = new NodeFolderTarget(archive, { swarmInfo: async () => Promise.reject(new Error('connect ENOENT')) }, state);
+    await new SwarmNodeFolder({ swarmInfo: async () => ({ active: true, manager: false, nodeName: 'worker-7' }) }, state).folderOf('v');
+    const engineDown = new SwarmNodeFolder({ swarmInfo: async () => Promise.reject(new Error('connect ENOENT')) }, state);
     assert.equal(await engineDown.folderOf('v'), 'worker-7/v');
   });
 });

@@ -7,6 +7,8 @@ import { createSilentLogger } from '../../src/logging/logger';
 import { StopJournal } from '../../src/quiesce/stop-journal';
 import { restoreInPlace, type RestoreDeps } from '../../src/restore/restore-in-place';
 import { LocalTarget } from '../../src/targets/local-target';
+import { loadRemoteSettings } from '../../src/targets/target-settings';
+import { TargetSet } from '../../src/targets/target-set';
 import { parseVolumeOptions } from '../../src/volumes/volume-options';
 import { VolumeStore } from '../../src/volumes/volume-store';
 import { container, FakeDocker } from '../helpers/fake-docker';
@@ -30,7 +32,7 @@ async function setUp() {
     serviceStopTimeoutSeconds: 5,
     logger: createSilentLogger(),
   };
-  const backup = await runBackup(deps, {
+  const backup = await runBackup({ ...deps, targets: new TargetSet(join(dir, 'archive'), loadRemoteSettings({})) }, {
     volume: 'v',
     options: OPTIONS,
     rawOptions: {},

@@ -84,8 +84,8 @@ describe('parseVolumeOptions', () => {
       rejects({ 'backup-target': 'ftp' }, /invalid backup-target="ftp": a comma list of local, s3, sftp, webdav/);
       rejects({ 'backup-target': 'local,local' }, /each at most once/);
     });
-    it('says plainly that remote targets are not available yet', () => {
-      rejects({ 'backup-target': 'local,s3' }, /backup-target=s3 is not available in this version/);
+    it('accepts a comma list of targets, in the order given', () => {
+      assert.deepEqual(parse({ 'backup-target': 'local, s3,webdav' }).targets, ['local', 's3', 'webdav']);
     });
   });
 

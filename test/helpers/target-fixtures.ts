@@ -1,13 +1,13 @@
 import type { ArchiveManifest } from '../../src/backup/archive-manifest';
 
-/** A plausible manifest for target tests, which care about names and dates, not content. */
-export function manifestFixture(volume: string, archive: string, created: string): ArchiveManifest {
+/** A manifest for target tests, of volume v: only the fields a target looks at matter. */
+export function sampleManifest(archive: string, created: string, bytes = 5): ArchiveManifest {
   return {
-    volume,
+    volume: 'v',
     archive,
     options: {},
     created,
-    bytes: 5,
+    bytes,
     fileCount: 1,
     sha256: 'x',
     compression: 'gzip',

@@ -1,0 +1,79 @@
+import type { TargetName } from '../volumes/volume-options';
+import { LocalTarget } from './local-target';
+import { NodeFolderTarget, type ArchiveFolders } from './node-folder-target';
+import { redact } from './redact';
+import { RemoteTarget } from './remote-target';
+import { S3Store } from './s3-store';
+import { SftpStore } from './sftp-store';
+import type { Target } from './target';
+import type { RemoteSettings } from './target-settings';
+import { TargetReader } from './target-reader';
+import { WebdavStore } from './webdav-store';
+
+const ALL_TARGETS: readonly TargetName[] = ['local', 's3', 'sftp', 'webdav'];
+
+/** What a backup run needs: a volume's targets by name, and the redaction of their errors. */
+export interface TargetProvider {
+  get(name: TargetName): Target;
+  redact(text: string): string;
+}
+
+/**
+ * The targets this plugin can write to, made from its settings once (each keeps its client), and the
+ * one place that knows which setting a target lacks.
+ */
+export class TargetSet implements TargetProvider {
+  private readonly made = new Map<TargetName, Target>();
+
+  constructor(
+    private readonly localRoot: string,
+    private readonly remote: RemoteSettings,
+    /** Per-node folders in Swarm mode; without it, archives go to VOLUME/ of each target. */
+    private readonly folders?: ArchiveFolders,
+  ) {}
+
+  /** Throws, naming the missing plugin settings, when a target cannot be used. */
+  assertUsable(names: readonly TargetName[]): void {
+    for (const name of names) {
+      if (name === 'local') continue;
+      const missing = this.remote.missing[name];
+      if (missing.length > 0) {
+        throw new Error(`backup-target=${name} needs the plugin setting(s) ${missing.join(', ')} (docker plugin set)`);
+      }
+    }
+  }
+
+  get(name: TargetName): Target {
+    let target = this.made.get(name);
+    if (!target) {
+      const made = this.make(name);
+      target = this.folders ? new NodeFolderTarget(made, this.folders) : made;
+      this.made.set(name, target);
+    }
+    return target;
+  }
+
+  /** Reads archives from these targets, in this order (see TargetReader). */
+  reader(names: readonly TargetName[]): TargetReader {
+    return new TargetReader(names.map((name) => this.get(name)));
+  }
+
+  /** Every usable target, local first: where the archives of a volume that is gone may be. */
+  usable(): TargetName[] {
+    return ALL_TARGETS.filter((name) => name === 'local' || this.remote.missing[name].length === 0);
+  }
+
+  /** Strips every configured secret (and URL credentials) from a text. */
+  redact(text: string): string {
+    return redact(text, this.remote.secrets);
+  }
+
+  private make(name: TargetName): Target {
+    this.assertUsable([name]);
+    const { s3, sftp, webdav } = this.remote;
+    if (name === 's3' && s3) return new RemoteTarget(new S3Store(s3));
+    if (name === 'sftp' && sftp) return new RemoteTarget(new SftpStore(sftp));
+    if (name === 'webdav' && webdav) return new RemoteTarget(new WebdavStore(webdav));
+    return new LocalTarget(this.localRoot);
+  }
+}
