@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages behind the given commands when a command is missing (apt-get update runs
-# at most once). Commands it knows: dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep.
+# at most once). Commands it knows: dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep
+# gpg age script (the tests open encrypted archives with the gpg and age CLIs).
 # Without arguments: all of them.
 #
 # Usage: scripts/install-packages.sh [COMMAND...]
@@ -15,10 +16,13 @@ declare -A package_of=(
   [zstd]=zstd
   [rsync]=rsync
   [pgrep]=procps
+  [gpg]=gnupg
+  [age]=age
+  [script]=bsdutils
 )
 commands=("$@")
 if [[ ${#commands[@]} -eq 0 ]]; then
-  commands=(dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep)
+  commands=(dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep gpg age script)
 fi
 
 missing=()

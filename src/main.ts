@@ -3,6 +3,7 @@ import { AdminService } from './admin/admin-service';
 import { BackupCoordinator } from './backup/backup-coordinator';
 import { DockerodeApi } from './docker/docker-api';
 import { waitForDocker } from './docker/wait-for-docker';
+import { loadArchiveKeys, missingKeySetting } from './crypto/archive-keys';
 import { createLogger } from './logging/logger';
 import { BindMounter } from './mount/bind-mounter';
 import { createAdminRouter } from './protocol/admin-routes';
@@ -15,7 +16,7 @@ import { stageArchive } from './restore/stage-archive';
 import { ConcurrencyLimit } from './util/concurrency-limit';
 import { VolumeActivity } from './util/volume-activity';
 import { VolumeScheduler } from './schedule/volume-scheduler';
-import { loadSettings } from './settings/settings';
+import { loadSettings, secretValues } from './settings/settings';
 import { RunStateStore } from './status/run-state-store';
 import { LocalTarget } from './targets/local-target';
 import { VolumeRegistry } from './volumes/volume-registry';
@@ -28,7 +29,9 @@ import { VolumeStore } from './volumes/volume-store';
  */
 async function main(): Promise<void> {
   const settings = loadSettings();
-  const logger = createLogger(settings.logLevel);
+  const secrets = secretValues();
+  const logger = createLogger(settings.logLevel, secrets);
+  const keys = loadArchiveKeys();
   const { dataDir } = settings.paths;
   const store = new VolumeStore(dataDir);
   const docker = new DockerodeApi();
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
   const scheduler = new VolumeScheduler(settings.timezone);
   const target = new LocalTarget(settings.paths.archiveDir);
   const activity = new VolumeActivity();
-  const recovery = { docker, journal, target, stopTimeoutSeconds: settings.stopTimeoutSeconds, logger };
+  const recovery = { docker, journal, target, stopTimeoutSeconds: settings.stopTimeoutSeconds, logger, keys };
   const registry = new VolumeRegistry({
     store,
     mounter: new BindMounter(),
@@ -45,10 +48,11 @@ async function main(): Promise<void> {
       schedule: settings.defaultSchedule,
       retention: settings.defaultRetention,
       encryption: settings.defaultEncryption,
+      missingKeySetting: (encryption, verify) => missingKeySetting(encryption, keys, verify),
     },
     stageRestoreFrom: async (_volume, from, stagingDir) => {
       const source = parseRestoreSource(from);
-      await stageArchive(target, { sourceVolume: source.volume, archive: await resolveArchive(target, source), stagingDir });
+      await stageArchive(target, { sourceVolume: source.volume, archive: await resolveArchive(target, source), stagingDir, keys });
     },
     logger,
   });

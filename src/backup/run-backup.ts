@@ -1,4 +1,6 @@
 import { createArchive } from '../archive/create-archive';
+import { encryptionStage } from '../crypto/archive-cipher';
+import { missingKeySetting, NO_KEYS, type ArchiveKeys } from '../crypto/archive-keys';
 import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
 import { planQuiesce } from '../quiesce/plan-quiesce';
@@ -19,6 +21,8 @@ export interface BackupDeps {
   target: Target;
   stopTimeoutSeconds: number;
   logger: Logger;
+  /** The encryption settings (GPG_PASSPHRASE, AGE_*); without them only encryption none works. */
+  keys?: ArchiveKeys;
 }
 
 export interface BackupRequest {
@@ -51,6 +55,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   const archive = formatArchiveName(volume, startedAt, options.compression, options.encryption);
   let uploadStarted = false;
   try {
+    // Before anything is stopped: keys removed since the volume was created fail the run here.
+    const keys = deps.keys ?? NO_KEYS;
+    const missingKey = missingKeySetting(options.encryption, keys, options.verify);
+    if (missingKey) throw new Error(missingKey);
     await target.removeIncomplete(volume);
     const plan = planQuiesce({
       volume,
@@ -84,6 +92,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
           compression: options.compression,
           exclude: options.exclude,
           output: upload.stream,
+          encrypt: encryptionStage(options.encryption, keys),
         });
         await upload.commit();
       } catch (error) {
@@ -116,7 +125,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     };
     await target.writeManifest(manifest);
     if (options.verify) {
-      const verified = await verifyArchive(target, volume, { name: archive, manifest });
+      const verified = await verifyArchive(target, volume, { name: archive, manifest }, undefined, deps.keys);
       if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
       record.verified = true;
     }
