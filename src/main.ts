@@ -5,6 +5,8 @@ import { DockerodeApi } from './docker/docker-api';
 import { waitForDocker } from './docker/wait-for-docker';
 import { loadArchiveKeys, missingKeySetting } from './crypto/archive-keys';
 import { createLogger } from './logging/logger';
+import { createRedactor } from './logging/redact';
+import { Notifier } from './notify/notifier';
 import { BindMounter } from './mount/bind-mounter';
 import { createAdminRouter } from './protocol/admin-routes';
 import { createProtocolApp } from './protocol/routes';
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
     dockerReady: new Promise<void>((resolve) => (dockerAnswers = resolve)),
     activity,
     logger,
+    notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact: createRedactor(secrets) }),
   });
   registry.observe(coordinator);
   const admin = new AdminService({ registry, coordinator, activity, restore: recovery, logger });

@@ -21,6 +21,8 @@ export interface CoordinatorDeps {
   /** Shared with restore and verify: one activity per volume at a time. */
   activity: VolumeActivity;
   logger: Logger;
+  /** Told of every finished run (notify/notifier.ts); it never throws and is not waited for. */
+  notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
 }
 
 /**
@@ -128,6 +130,8 @@ export class BackupCoordinator implements VolumeObserver {
         }),
       );
       await this.remember(name, { lastRun: record, lastSuccessAt: record.result === 'success' ? record.finishedAt : undefined });
+      // Not awaited: a slow webhook must not hold the volume's activity slot or `backupvol backup`.
+      void this.deps.notifier?.runFinished(name, record).catch(() => undefined);
       return record;
     });
   }
