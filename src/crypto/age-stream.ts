@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import { scryptIdentity, scryptRecipient } from './age-scrypt';
 import { WebStreamDuplex } from './web-stream-duplex';
 
 /** Either recipients (public keys) or one passphrase: age cannot mix a passphrase with recipients. */
@@ -12,7 +13,8 @@ export function ageEncryptStream(key: AgeEncryptKey): Duplex {
   return new WebStreamDuplex(async (input) => {
     const age = await import('age-encryption');
     const encrypter = new age.Encrypter();
-    if ('passphrase' in key) encrypter.setPassphrase(key.passphrase);
+    // A recipient rather than setPassphrase: see age-scrypt.ts.
+    if ('passphrase' in key) encrypter.addRecipient(scryptRecipient(key.passphrase, age.Stanza));
     else for (const recipient of key.recipients) encrypter.addRecipient(recipient);
     return encrypter.encrypt(input);
   });
@@ -24,7 +26,7 @@ export function ageDecryptStream(identities: string[], passphrase: string | unde
     const age = await import('age-encryption');
     const decrypter = new age.Decrypter();
     for (const identity of identities) decrypter.addIdentity(identity);
-    if (passphrase) decrypter.addPassphrase(passphrase);
+    if (passphrase) decrypter.addIdentity(scryptIdentity(passphrase));
     return decrypter.decrypt(input);
   }, explain);
 }

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runBackup } from '../../src/backup/run-backup';
+import { decryptionStage } from '../../src/crypto/archive-cipher';
 import { loadArchiveKeys } from '../../src/crypto/archive-keys';
 import { restoreInPlace } from '../../src/restore/restore-in-place';
 import { resolveArchive } from '../../src/restore/restore-source';
@@ -14,6 +18,7 @@ import { describeTree, extractWithSystemTar } from './archive-fixtures';
 import {
   AGE_PASSPHRASE,
   ageDecryptWithIdentity,
+  ageEncryptWithPassphrase,
   ageDecryptWithPassphrase,
   ageKeyPair,
   backUpEncrypted,
@@ -56,7 +61,7 @@ describe('encrypted archives', () => {
     assert.deepEqual(tree, await describeTree(setUp.data));
   });
 
-  it('age with a passphrase (from AGE_PASSPHRASE_FILE): age -d opens the archive', async () => {
+  it('age with a passphrase (from AGE_PASSPHRASE_FILE): age -d and restore open the archive', async () => {
     const keyDir = await makeTempDir('age-pass');
     const passFile = join(keyDir, 'pass');
     execFileSync('bash', ['-c', 'printf "%s\\n" "$0" > "$1"', AGE_PASSPHRASE, passFile]);
@@ -64,6 +69,23 @@ describe('encrypted archives', () => {
     assert.match(setUp.archive, /\.tar\.age$/);
     const tree = await treeFromCli(setUp, 'none', (plain) => ageDecryptWithPassphrase(setUp.archivePath, AGE_PASSPHRASE, plain));
     assert.deepEqual(tree, await describeTree(setUp.data));
+    // And the plugin's own restore opens it with the same setting.
+    await mkdir(join(setUp.data, 'changed-since'));
+    const record = await restoreInPlace(setUp.deps, setUp.request);
+    assert.equal(record.result, 'success', record.error);
+    assert.deepEqual(await describeTree(setUp.data), tree);
+  });
+
+  it('age with a passphrase: what `age -p` wrote opens with AGE_PASSPHRASE; a wrong one is a clear error', async () => {
+    const dir = await makeTempDir('age-cli-pass');
+    const plain = join(dir, 'plain');
+    await writeFile(plain, 'made by the age CLI\n'.repeat(10_000));
+    ageEncryptWithPassphrase(plain, AGE_PASSPHRASE, join(dir, 'plain.age'));
+    const open = (passphrase: string, output: string) =>
+      pipeline(createReadStream(join(dir, 'plain.age')), decryptionStage('age', loadArchiveKeys({ AGE_PASSPHRASE: passphrase })) as Writable, createWriteStream(output));
+    await open(AGE_PASSPHRASE, join(dir, 'opened'));
+    assert.deepEqual(await readFile(join(dir, 'opened')), await readFile(plain));
+    await assert.rejects(open('not-the-passphrase', join(dir, 'wrong')), /cannot decrypt it with AGE_PASSPHRASE \(wrong key or damaged archive\)/);
   });
 });
 

@@ -59,6 +59,15 @@ export function ageDecryptWithPassphrase(archive: string, passphrase: string, ou
   execFileSync('bash', ['-c', '(sleep 1; printf "%s\\n" "$0") | script -qec "$1" /dev/null', passphrase, command], { stdio: 'ignore', timeout: 60_000 });
 }
 
+/** `age -p` (passphrase encryption) through `script`, typing the passphrase and its confirmation. */
+export function ageEncryptWithPassphrase(input: string, passphrase: string, output: string): void {
+  const command = `age -p -o '${output}' '${input}'`;
+  execFileSync('bash', ['-c', '(sleep 1; printf "%s\\n" "$0"; sleep 1; printf "%s\\n" "$0") | script -qec "$1" /dev/null', passphrase, command], {
+    stdio: 'ignore',
+    timeout: 60_000,
+  });
+}
+
 export interface EncryptedSetUp {
   dir: string;
   store: VolumeStore;
