@@ -41,7 +41,10 @@ describe('BackupCoordinator', () => {
     await coordinator.volumeAdded(volume);
     coordinator.catchUpMissedRuns();
     const deadline = Date.now() + 20_000;
-    while ((await target.list('v')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Until the run is over, not just its archive written: it still saves the run state, and the temporary
+    // folder must not be removed under it.
+    const done = async () => (await target.list('v')).length > 0 && coordinator.statusOf(volume).running === false;
+    while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     scheduler.stopAll();
     assert.equal((await target.list('v')).length, 1);
   });
