@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages behind the given commands when a command is missing (apt-get update runs
 # at most once). Commands it knows: dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep
-# sshd apache2 (the last two: the real SFTP and WebDAV servers the target tests start on ports of their own).
+# sshd apache2 (the real SFTP and WebDAV servers the target tests start on ports of their own),
+# gpg age script (the tests open encrypted archives with the gpg and age CLIs).
 # Without arguments: all of them.
 #
 # Usage: scripts/install-packages.sh [COMMAND...]
@@ -18,10 +19,13 @@ declare -A package_of=(
   [pgrep]=procps
   [sshd]=openssh-server
   [apache2]=apache2
+  [gpg]=gnupg
+  [age]=age
+  [script]=bsdutils
 )
 commands=("$@")
 if [[ ${#commands[@]} -eq 0 ]]; then
-  commands=(dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep sshd apache2)
+  commands=(dockerd docker-compose docker-registry busybox pigz zstd rsync pgrep sshd apache2 gpg age script)
 fi
 
 missing=()

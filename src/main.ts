@@ -3,7 +3,10 @@ import { AdminService } from './admin/admin-service';
 import { BackupCoordinator } from './backup/backup-coordinator';
 import { DockerodeApi } from './docker/docker-api';
 import { waitForDocker } from './docker/wait-for-docker';
+import { loadArchiveKeys, missingKeySetting } from './crypto/archive-keys';
 import { createLogger } from './logging/logger';
+import { createRedactor } from './logging/redact';
+import { Notifier } from './notify/notifier';
 import { BindMounter } from './mount/bind-mounter';
 import { createAdminRouter } from './protocol/admin-routes';
 import { createProtocolApp } from './protocol/routes';
@@ -15,7 +18,7 @@ import { stageArchive } from './restore/stage-archive';
 import { ConcurrencyLimit } from './util/concurrency-limit';
 import { VolumeActivity } from './util/volume-activity';
 import { VolumeScheduler } from './schedule/volume-scheduler';
-import { loadSettings } from './settings/settings';
+import { loadSettings, secretValues } from './settings/settings';
 import { RunStateStore } from './status/run-state-store';
 import { loadRemoteSettings } from './targets/target-settings';
 import { TargetSet } from './targets/target-set';
@@ -31,7 +34,9 @@ import { VolumeStore } from './volumes/volume-store';
  */
 async function main(): Promise<void> {
   const settings = loadSettings();
-  const logger = createLogger(settings.logLevel);
+  const secrets = secretValues();
+  const logger = createLogger(settings.logLevel, secrets);
+  const keys = loadArchiveKeys();
   const { dataDir } = settings.paths;
   const store = new VolumeStore(dataDir);
   const docker = new DockerodeApi();
@@ -51,6 +56,7 @@ async function main(): Promise<void> {
     stopTimeoutSeconds: settings.stopTimeoutSeconds,
     serviceStopTimeoutSeconds: settings.serviceStopTimeoutSeconds,
     logger,
+    keys,
   };
   const registry = new VolumeRegistry({
     store,
@@ -60,13 +66,14 @@ async function main(): Promise<void> {
       schedule: settings.defaultSchedule,
       retention: settings.defaultRetention,
       encryption: settings.defaultEncryption,
+      missingKeySetting: (encryption, verify) => missingKeySetting(encryption, keys, verify),
     },
     // restore-from reads the new volume's own targets: `-o backup-target=s3 -o restore-from=old@latest`
     // starts from old's newest archive in S3.
     stageRestoreFrom: async (_volume, from, stagingDir, options) => {
       const source = parseRestoreSource(from);
       const reader = targets.reader(options.targets);
-      await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir });
+      await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir, keys });
     },
     checkOptions: (options) => targets.assertUsable(options.targets),
     logger,
@@ -83,6 +90,7 @@ async function main(): Promise<void> {
     activity,
     logger,
     readArchives,
+    notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact: createRedactor(secrets) }),
   });
   registry.observe(coordinator);
   const admin = new AdminService({

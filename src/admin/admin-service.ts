@@ -138,7 +138,7 @@ export class AdminService {
       const records: VerifyRecord[] = [];
       for (const archive of archives) {
         const report = (bytes: number) => progress({ phase: 'verifying', archive: archive.name, bytes, totalBytes: archive.manifest.bytes });
-        records.push(await verifyArchive(target, volume, archive, report));
+        records.push(await verifyArchive(target, volume, archive, report, this.deps.restore.keys));
       }
       return records;
     };

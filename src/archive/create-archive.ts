@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../volumes/volume-options';
 import { ChunkCoalescer } from './chunk-coalescer';
@@ -24,6 +24,8 @@ export interface CreateArchiveOptions {
   exclude: readonly string[];
   /** Receives the archive bytes; ended on success, destroyed on failure. Making it durable is the target's job. */
   output: Writable;
+  /** Encrypts the compressed bytes (see crypto/archive-cipher.ts); what output receives, and sha256 covers, is its output. */
+  encrypt?: Duplex;
   signal?: AbortSignal;
 }
 
@@ -32,7 +34,7 @@ export interface ArchiveResult {
   bytes: number;
   /** Regular files archived (hard links included), not directories or symlinks. */
   fileCount: number;
-  /** Hex sha256 of the bytes written to output. */
+  /** Hex sha256 of the bytes written to output (after encryption: what is stored). */
   sha256: string;
 }
 
@@ -58,14 +60,16 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   let packed: Promise<{ fileCount: number }>;
   const steps: Array<Promise<unknown>> = [];
   let zstdExited: Promise<void> | undefined;
+  // Encryption sits between compression and the digest: the manifest's sha256 is of the stored bytes.
+  const encrypt = options.encrypt ? [options.encrypt] : [];
   if (options.compression === 'none') {
-    packed = packVolume({ ...pack, destination: digest });
-    steps.push(packed, pipeline(digest, options.output, { signal: teardown.signal }));
+    packed = packVolume({ ...pack, destination: options.encrypt ?? digest });
+    steps.push(packed, pipeline([...encrypt, digest, options.output], { signal: teardown.signal }));
   } else if (options.compression === 'gzip') {
     const gzip = new GzipMembers();
     // zeroCopy: GzipMembers copies each chunk into its blocks before calling back.
     packed = packVolume({ ...pack, destination: gzip, zeroCopy: true });
-    steps.push(packed, pipeline(gzip, digest, options.output, { signal: teardown.signal }));
+    steps.push(packed, pipeline([gzip, ...encrypt, digest, options.output], { signal: teardown.signal }));
   } else {
     const zstd = await startZstdCompressor(teardown.signal).catch((error: unknown) => {
       options.signal?.removeEventListener('abort', forwardAbort);
@@ -75,7 +79,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     // Closing the pipe once the worker stopped is zstd's end of input (or, after a failure, moot: zstd
     // has been killed).
     packed = packVolume({ ...pack, destination: { fd: zstd.inputFd } }).finally(() => zstd.close());
-    const toOutput = pipeline(zstd.stdout, digest, new ChunkCoalescer(OUTPUT_CHUNK_BYTES), options.output, { signal: teardown.signal });
+    const toOutput = pipeline([zstd.stdout, ...encrypt, digest, new ChunkCoalescer(OUTPUT_CHUNK_BYTES), options.output], { signal: teardown.signal });
     steps.push(packed, toOutput, zstd.exited);
   }
   try {

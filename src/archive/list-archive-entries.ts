@@ -1,4 +1,4 @@
-import { Readable, Writable } from 'node:stream';
+import { Readable, Writable, type Duplex } from 'node:stream';
 import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
 import type { Compression } from '../volumes/volume-options';
@@ -35,6 +35,8 @@ export async function listArchiveEntries(
   input: Readable,
   compression: Compression,
   onEntry?: (entry: ArchiveEntryInfo) => void,
+  /** For an encrypted archive: its decrypting stage (crypto/archive-cipher.ts). */
+  decrypt?: Duplex,
 ): Promise<ArchiveListing> {
   const listing: ArchiveListing = { entryCount: 0, fileCount: 0, contentBytes: 0 };
   const parser = new Parser({
@@ -58,7 +60,7 @@ export async function listArchiveEntries(
     },
   });
   const teardown = new AbortController();
-  await settleAll(decompressInto(input, compression, parserSink(parser), teardown.signal), teardown);
+  await settleAll(decompressInto(input, compression, parserSink(parser), teardown.signal, decrypt), teardown);
   return listing;
 }
 

@@ -25,6 +25,8 @@ export interface CoordinatorDeps {
   logger: Logger;
   /** Reads a volume's archives from its targets (the archive count in the status). */
   readArchives(targets: readonly TargetName[]): ArchiveSource;
+  /** Told of every finished run (notify/notifier.ts); it never throws and is not waited for. */
+  notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
 }
 
 /**
@@ -143,6 +145,8 @@ export class BackupCoordinator implements VolumeObserver {
         }),
       );
       await this.remember(name, { lastRun: record, lastSuccessAt: record.result === 'success' ? record.finishedAt : undefined });
+      // Not awaited: a slow webhook must not hold the volume's activity slot or `backupvol backup`.
+      void this.deps.notifier?.runFinished(name, record).catch(() => undefined);
       return record;
     });
   }

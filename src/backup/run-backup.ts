@@ -1,4 +1,6 @@
 import { createArchive } from '../archive/create-archive';
+import { encryptionStage } from '../crypto/archive-cipher';
+import { missingKeySetting, NO_KEYS, type ArchiveKeys } from '../crypto/archive-keys';
 import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
 import { describeStopped, planFromEngine, quiesceTimeouts, type StopTimeouts } from '../quiesce/plan-from-engine';
@@ -20,6 +22,8 @@ export interface BackupDeps extends StopTimeouts {
   journal: StopJournal;
   targets: TargetProvider;
   logger: Logger;
+  /** The encryption settings (GPG_PASSPHRASE, AGE_*); without them only encryption none works. */
+  keys?: ArchiveKeys;
 }
 
 export interface BackupRequest {
@@ -52,6 +56,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   const archive = formatArchiveName(volume, startedAt, options.compression, options.encryption);
   let upload: MultiUpload | undefined;
   try {
+    // Before anything is stopped: keys removed since the volume was created fail the run here.
+    const keys = deps.keys ?? NO_KEYS;
+    const missingKey = missingKeySetting(options.encryption, keys, options.verify);
+    if (missingKey) throw new Error(missingKey);
     // An unreachable target is failed here, before anything is stopped (the run fails when all are).
     const multi = await MultiUpload.prepare(
       options.targets.map((name) => targets.get(name)),
@@ -86,6 +94,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
           compression: options.compression,
           exclude: options.exclude,
           output: multi.stream,
+          encrypt: encryptionStage(options.encryption, keys),
         });
         await multi.commit();
       } catch (error) {
@@ -119,7 +128,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     await multi.forEachLive((target) => target.writeManifest(volume, manifest));
     if (options.verify) {
       await multi.forEachLive(async (target) => {
-        const verified = await verifyArchive(target, volume, { name: archive, manifest });
+        const verified = await verifyArchive(target, volume, { name: archive, manifest }, undefined, deps.keys);
         if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
       });
     }

@@ -1,23 +1,26 @@
 import winston from 'winston';
+import { createRedactor, redactFormat } from './redact';
 
 export type Logger = winston.Logger;
 
 const LEVELS = ['error', 'warn', 'info', 'debug'];
 
 /**
- * Logs go to stdout: for a managed plugin the engine copies them into its own log, tagged with the plugin id.
+ * Logs go to stdout (or `transport`, for tests): for a managed plugin the engine copies them into its own
+ * log, tagged with the plugin id. The values of `secrets` are masked wherever they appear (redact.ts).
  */
-export function createLogger(level: string): Logger {
+export function createLogger(level: string, secrets: readonly string[] = [], transport?: winston.transport): Logger {
   return winston.createLogger({
     level: LEVELS.includes(level) ? level : 'info',
     format: winston.format.combine(
+      redactFormat({ redact: createRedactor(secrets) }),
       winston.format.timestamp(),
       winston.format.printf(({ timestamp, level: lvl, message, ...context }) => {
         const extra = Object.keys(context).length > 0 ? ` ${JSON.stringify(context)}` : '';
         return `${String(timestamp)} ${lvl} ${String(message)}${extra}`;
       }),
     ),
-    transports: [new winston.transports.Console()],
+    transports: [transport ?? new winston.transports.Console()],
   });
 }
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import { Writable, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import { decompressInto } from '../archive/decompress';
@@ -12,9 +12,11 @@ import type { ExtractReply, ExtractRequest, ExtractWorkerData } from './extract-
 const IN_FLIGHT = 4;
 
 export interface ExtractOptions {
-  /** The archive's bytes, as stored (compressed). */
+  /** The archive's bytes, as stored (compressed, maybe encrypted). */
   input: Readable;
   compression: Compression;
+  /** For an encrypted archive: its decrypting stage, after the digest (sha256 is of the stored bytes). */
+  decrypt?: Duplex;
   /** An empty directory that receives the tree; on failure the caller deletes it. */
   destination: string;
   /** Content bytes the destination can take (see TreeWriter). */
@@ -49,7 +51,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const sink = new WorkerSink(worker, teardown.signal);
   try {
     const read = pipeline(options.input, digest, { signal: teardown.signal });
-    await settleAll([read, ...decompressInto(digest, options.compression, sink, teardown.signal), sink.done], teardown);
+    await settleAll([read, ...decompressInto(digest, options.compression, sink, teardown.signal, options.decrypt), sink.done], teardown);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     throw error;

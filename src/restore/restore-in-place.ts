@@ -1,4 +1,5 @@
 import { rm } from 'node:fs/promises';
+import type { ArchiveKeys } from '../crypto/archive-keys';
 import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
 import { planFromEngine, quiesceTimeouts, type StopTimeouts } from '../quiesce/plan-from-engine';
@@ -15,6 +16,8 @@ export interface RestoreDeps extends StopTimeouts {
   journal: StopJournal;
   target: ArchiveSource;
   logger: Logger;
+  /** The encryption settings; without them only plain archives can be restored. */
+  keys?: ArchiveKeys;
 }
 
 export interface RestoreRequest {
@@ -48,6 +51,7 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
       sourceVolume: request.source.volume,
       archive,
       stagingDir: request.stagingDir,
+      keys: deps.keys,
       onProgress: (bytes) => request.onProgress?.({ archive: archive.name, bytes, totalBytes: archive.manifest.bytes }),
     });
     record.fileCount = staged.fileCount;

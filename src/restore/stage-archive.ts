@@ -1,5 +1,7 @@
 import { mkdir, rm, statfs } from 'node:fs/promises';
 import { compressionOfArchive } from '../backup/archive-name';
+import { decryptionStage } from '../crypto/archive-cipher';
+import { NO_KEYS, type ArchiveKeys } from '../crypto/archive-keys';
 import type { StoredArchive } from '../targets/target';
 import type { ArchiveSource } from '../targets/target-reader';
 import { extractArchive, type ExtractResult } from './extract-archive';
@@ -14,6 +16,8 @@ export interface StageRequest {
   /** Emptied first; holds the checked tree on success, removed on failure. */
   stagingDir: string;
   onProgress?: (archiveBytes: number) => void;
+  /** The encryption settings; without them only plain archives can be restored. */
+  keys?: ArchiveKeys;
 }
 
 /**
@@ -24,9 +28,6 @@ export interface StageRequest {
 export async function stageArchive(target: ArchiveSource, request: StageRequest): Promise<ExtractResult> {
   const { archive, stagingDir } = request;
   const { manifest } = archive;
-  if (manifest.encryption && manifest.encryption !== 'none') {
-    throw new Error(`archive ${archive.name} is encrypted (${manifest.encryption}); this version of backupvol cannot decrypt it`);
-  }
   await rm(stagingDir, { recursive: true, force: true });
   await mkdir(stagingDir, { mode: 0o755 });
   try {
@@ -34,9 +35,12 @@ export async function stageArchive(target: ArchiveSource, request: StageRequest)
     if (manifest.bytes > room) {
       throw new Error(`archive ${archive.name} (${manifest.bytes} bytes) is larger than the free space of the volume's filesystem (${room} bytes)`);
     }
+    // Before the archive is opened: a missing key is a clear error, not a half-read stream.
+    const decrypt = decryptionStage(manifest.encryption, request.keys ?? NO_KEYS);
     const extracted = await extractArchive({
       input: await target.open(request.sourceVolume, archive.name),
       compression: compressionOfArchive(archive.name),
+      decrypt,
       destination: stagingDir,
       roomBytes: room,
       onProgress: request.onProgress,

@@ -2,13 +2,15 @@ import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { compressionOfArchive } from '../backup/archive-name';
 import { DigestStream } from '../archive/digest-stream';
+import { decryptionStage } from '../crypto/archive-cipher';
+import { NO_KEYS, type ArchiveKeys } from '../crypto/archive-keys';
 import { listArchiveEntries } from '../archive/list-archive-entries';
 import type { VerifyRecord } from '../status/run-state-store';
 import type { StoredArchive } from '../targets/target';
 import type { ArchiveSource } from '../targets/target-reader';
 
 /**
- * Reads an archive end to end (decompress, parse every tar entry and its content) and checks it against
+ * Reads an archive end to end (decrypt, decompress, parse every tar entry and its content) and checks it against
  * its manifest: sha256 and size of the stored bytes, number of files. Never throws: a failure is the
  * record's result and error.
  */
@@ -17,17 +19,16 @@ export async function verifyArchive(
   volume: string,
   archive: StoredArchive,
   onProgress?: (bytes: number) => void,
+  keys: ArchiveKeys = NO_KEYS,
 ): Promise<VerifyRecord> {
   const record: VerifyRecord = { time: new Date().toISOString(), archive: archive.name, result: 'failed' };
   const { manifest } = archive;
   try {
-    if (manifest.encryption && manifest.encryption !== 'none') {
-      throw new Error(`archive ${archive.name} is encrypted (${manifest.encryption}); this version of backupvol cannot decrypt it`);
-    }
+    const decrypt = decryptionStage(manifest.encryption, keys);
     const digest = new DigestStream(onProgress ? () => onProgress(digest.bytes) : undefined);
     const tee = new PassThrough();
     const [listing] = await Promise.all([
-      listArchiveEntries(tee, compressionOfArchive(archive.name)),
+      listArchiveEntries(tee, compressionOfArchive(archive.name), undefined, decrypt),
       pipeline(await target.open(volume, archive.name), digest, tee),
     ]);
     record.fileCount = listing.fileCount;

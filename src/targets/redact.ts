@@ -1,15 +1,12 @@
+import { createRedactor } from '../logging/redact';
+
 /**
  * Library errors can echo request URLs (with user:password@ in them) or, in rare cases, a header. Every
  * message a remote target lets out goes through here, so a secret never reaches a log, a status or the
  * CLI, whatever the library said.
  */
 export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text.replace(/(\/\/)[^/@\s]*:[^/@\s]*@/g, '$1***@');
-  for (const secret of secrets) {
-    // Very short values would blank out ordinary words; no real secret is that short.
-    if (secret && secret.length >= 4) out = out.split(secret).join('***');
-  }
-  return out;
+  return createRedactor(secrets)(text);
 }
 
 /** An Error whose message names the target and carries no secret. */

@@ -32,6 +32,11 @@ export interface OptionDefaults {
   schedule: string;
   retention: string;
   encryption: string;
+  /**
+   * Why the plugin's key settings cannot serve this encryption (naming the setting to set), or undefined
+   * when they can (crypto/archive-keys.ts missingKeySetting). Without it, gpg and age are refused.
+   */
+  missingKeySetting?: (encryption: Encryption, verify: boolean) => string | undefined;
 }
 
 const COMPRESSIONS: readonly Compression[] = ['gzip', 'zstd', 'none'];
@@ -62,7 +67,6 @@ type OptionKey = (typeof OPTION_KEYS)[number];
  * user believing their data goes somewhere it does not, so create fails and says so.
  */
 const NOT_YET_AVAILABLE: Partial<Record<OptionKey, readonly string[]>> = {
-  'backup-encryption': ['gpg', 'age'],
 };
 
 export class InvalidOptionError extends Error {}
@@ -95,7 +99,18 @@ export function parseVolumeOptions(raw: Record<string, string>, defaults: Option
     verify: oneOf(read('backup-verify', 'false'), ['true', 'false'] as const) === 'true',
   };
   rejectNotYetAvailable(raw, options);
+  rejectMissingKeys(raw, options, defaults);
   return options;
+}
+
+/** A volume that asks for encryption the settings cannot provide fails at create, not at its first run. */
+function rejectMissingKeys(raw: Record<string, string>, options: VolumeOptions, defaults: OptionDefaults): void {
+  if (options.encryption === 'none') return;
+  const origin = raw['backup-encryption'] === undefined ? ' (from plugin setting DEFAULT_ENCRYPTION)' : '';
+  const missing = defaults.missingKeySetting
+    ? defaults.missingKeySetting(options.encryption, options.verify)
+    : 'no key settings are available';
+  if (missing) throw new InvalidOptionError(`backup-encryption=${options.encryption}${origin}: ${missing}`);
 }
 
 interface OptionValue {

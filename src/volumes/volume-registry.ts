@@ -220,7 +220,10 @@ export class VolumeRegistry implements VolumeDriver {
   private async adopt(record: VolumeRecord): Promise<void> {
     let volume: Volume;
     try {
-      volume = { record, options: parseVolumeOptions(record.options, this.deps.defaults) };
+      // Keys are checked at create only: a volume whose key settings went away keeps its schedule, and each
+      // run fails saying which setting is missing (status, log, notification) instead of silently stopping.
+      const defaults = { ...this.deps.defaults, missingKeySetting: () => undefined };
+      volume = { record, options: parseVolumeOptions(record.options, defaults) };
     } catch (error) {
       volume = { record, optionsError: (error as Error).message };
       this.deps.logger.error(`Volume ${record.name} has options that no longer parse: ${volume.optionsError}`);

@@ -1,50 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BackupCoordinator } from '../../src/backup/backup-coordinator';
-import { createSilentLogger } from '../../src/logging/logger';
-import { StopJournal } from '../../src/quiesce/stop-journal';
-import { VolumeScheduler } from '../../src/schedule/volume-scheduler';
 import { RunStateStore } from '../../src/status/run-state-store';
-import { LocalTarget } from '../../src/targets/local-target';
-import { loadRemoteSettings } from '../../src/targets/target-settings';
-import { TargetSet } from '../../src/targets/target-set';
-import { VolumeActivity } from '../../src/util/volume-activity';
-import { ConcurrencyLimit } from '../../src/util/concurrency-limit';
-import { parseVolumeOptions } from '../../src/volumes/volume-options';
-import type { Volume } from '../../src/volumes/volume-registry';
-import { container, FakeDocker } from '../helpers/fake-docker';
-import { makeTempDir } from '../helpers/temp-dir';
 
-async function setUp() {
-  const dir = await makeTempDir('coordinator');
-  const volumesDir = join(dir, 'volumes');
-  const docker = new FakeDocker([container('app', { volumes: ['v'] })]);
-  const scheduler = new VolumeScheduler('UTC');
-  const target = new LocalTarget(join(dir, 'archive'));
-  const targets = new TargetSet(join(dir, 'archive'), loadRemoteSettings({}));
-  const coordinator = new BackupCoordinator({
-    backup: { docker, journal: new StopJournal(dir), targets, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
-    readArchives: (names) => targets.reader(names),
-    scheduler,
-    limit: new ConcurrencyLimit(1),
-    runStates: new RunStateStore(volumesDir),
-    stagingRoot: join(dir, 'staging'),
-    dataPath: (name) => join(volumesDir, name, 'data'),
-    dockerReady: Promise.resolve(),
-    activity: new VolumeActivity(),
-    logger: createSilentLogger(),
-  });
-  await mkdir(join(volumesDir, 'v', 'data'), { recursive: true });
-  await writeFile(join(volumesDir, 'v', 'data', 'file.txt'), 'content');
-  const raw = { 'backup-schedule': '0 3 * * *', 'backup-snapshot': 'direct' };
-  const volume: Volume = {
-    record: { name: 'v', createdAt: new Date().toISOString(), options: raw, mountIds: [] },
-    options: parseVolumeOptions(raw, { schedule: 'none', retention: '', encryption: 'none' }),
-  };
-  return { dir, volumesDir, docker, scheduler, target, coordinator, volume };
-}
+import { setUpCoordinator } from './coordinator-fixtures';
+
+const setUp = () => setUpCoordinator();
 
 describe('BackupCoordinator', () => {
   it('backs up through the quiesce path and reports the run in the status', async () => {
@@ -92,7 +54,10 @@ describe('BackupCoordinator', () => {
     await coordinator.volumeAdded(volume);
     coordinator.catchUpMissedRuns();
     const deadline = Date.now() + 20_000;
-    while ((await target.list('v')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Until the run is over, not just its archive written: it still saves the run state, and the temporary
+    // folder must not be removed under it.
+    const done = async () => (await target.list('v')).length > 0 && coordinator.statusOf(volume).running === false;
+    while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     scheduler.stopAll();
     assert.equal((await target.list('v')).length, 1);
   });

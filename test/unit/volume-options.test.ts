@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadArchiveKeys, missingKeySetting } from '../../src/crypto/archive-keys';
 import { InvalidOptionError, parseVolumeOptions, type OptionDefaults } from '../../src/volumes/volume-options';
 
 const defaults: OptionDefaults = { schedule: 'none', retention: '', encryption: 'none' };
@@ -89,9 +90,29 @@ describe('parseVolumeOptions', () => {
     });
   });
 
-  it('says plainly that encryption is not available yet, even from the default setting', () => {
-    rejects({ 'backup-encryption': 'gpg' }, /backup-encryption=gpg is not available/);
-    rejects({}, /backup-encryption=age \(from a plugin setting\) is not available/, { ...defaults, encryption: 'age' });
+  describe('backup-encryption needs its key settings', () => {
+    const withKeys = (env: Record<string, string>): OptionDefaults => {
+      const keys = loadArchiveKeys(env);
+      return { ...defaults, missingKeySetting: (encryption, verify) => missingKeySetting(encryption, keys, verify) };
+    };
+    const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
+
+    it('names the missing setting, also when the encryption comes from DEFAULT_ENCRYPTION', () => {
+      rejects({ 'backup-encryption': 'gpg' }, /backup-encryption=gpg: .*GPG_PASSPHRASE or GPG_PASSPHRASE_FILE/, withKeys({}));
+      rejects({}, /backup-encryption=age \(from plugin setting DEFAULT_ENCRYPTION\): .*AGE_RECIPIENTS/, { ...withKeys({}), encryption: 'age' });
+      rejects({ 'backup-encryption': 'age' }, /AGE_RECIPIENTS holds "age1nope!"/, withKeys({ AGE_RECIPIENTS: 'age1nope!' }));
+    });
+
+    it('accepts gpg and age once the keys are set; age recipients with backup-verify need AGE_IDENTITY', () => {
+      assert.equal(parse({ 'backup-encryption': 'gpg' }, withKeys({ GPG_PASSPHRASE: 'x' })).encryption, 'gpg');
+      assert.equal(parse({ 'backup-encryption': 'age' }, withKeys({ AGE_PASSPHRASE: 'x' })).encryption, 'age');
+      assert.equal(parse({ 'backup-encryption': 'age' }, withKeys({ AGE_RECIPIENTS: RECIPIENT })).encryption, 'age');
+      rejects({ 'backup-encryption': 'age', 'backup-verify': 'true' }, /AGE_IDENTITY or AGE_IDENTITY_FILE/, withKeys({ AGE_RECIPIENTS: RECIPIENT }));
+    });
+
+    it('says which _FILE cannot be read, without failing the plugin', () => {
+      rejects({ 'backup-encryption': 'gpg' }, /GPG_PASSPHRASE_FILE cannot be read \(ENOENT\)/, withKeys({ GPG_PASSPHRASE_FILE: '/nonexistent/pass' }));
+    });
   });
 
   it('backup-stop-label takes a plain value and rejects empty or spaced ones', () => {

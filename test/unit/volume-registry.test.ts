@@ -3,18 +3,21 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createSilentLogger } from '../../src/logging/logger';
+import type { OptionDefaults } from '../../src/volumes/volume-options';
 import { VolumeRegistry } from '../../src/volumes/volume-registry';
 import { VolumeStore } from '../../src/volumes/volume-store';
 import { FakeMounter } from '../helpers/fake-mounter';
 import { makeTempDir } from '../helpers/temp-dir';
 
-async function setUp(dir?: string, mounter = new FakeMounter()) {
+const PLAIN: OptionDefaults = { schedule: 'none', retention: '', encryption: 'none' };
+
+async function setUp(dir?: string, mounter = new FakeMounter(), defaults: OptionDefaults = PLAIN) {
   const dataDir = dir ?? (await makeTempDir('registry'));
   const registry = new VolumeRegistry({
     store: new VolumeStore(dataDir),
     mounter,
     mountRoot: join(dataDir, 'mnt'),
-    defaults: { schedule: 'none', retention: '', encryption: 'none' },
+    defaults,
     logger: createSilentLogger(),
   });
   await registry.load();
@@ -81,6 +84,15 @@ describe('VolumeRegistry', () => {
     await assert.rejects(registry.get('alpha'), /no such volume: alpha/);
     await assert.rejects(stat(join(dataDir, 'volumes', 'alpha')), { code: 'ENOENT' });
     await assert.rejects(stat(join(dataDir, 'mnt', 'alpha')), { code: 'ENOENT' }, 'the empty mountpoint goes too');
+  });
+
+  it('refuses gpg without its key setting at create, but keeps an existing gpg volume (and its schedule) when the key goes', async () => {
+    const withKey = await setUp(undefined, undefined, { ...PLAIN, missingKeySetting: () => undefined });
+    await withKey.registry.create('secret', { 'backup-encryption': 'gpg', 'backup-schedule': '@daily' });
+    const noKey: OptionDefaults = { ...PLAIN, missingKeySetting: () => 'backup-encryption=gpg needs the plugin setting GPG_PASSPHRASE' };
+    const later = await setUp(withKey.dataDir, undefined, noKey);
+    assert.equal(later.registry.find('secret')?.options?.schedule, '@daily');
+    await assert.rejects(later.registry.create('another', { 'backup-encryption': 'gpg' }), /GPG_PASSPHRASE/);
   });
 
   it('a second registry on the same state adopts the volumes and restores their mounts', async () => {

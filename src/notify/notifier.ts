@@ -1,0 +1,68 @@
+import type { Logger } from '../logging/logger';
+import type { Redactor } from '../logging/redact';
+import type { RunRecord } from '../status/run-state-store';
+import { summarizeRun } from './run-summary';
+
+/** A webhook that does not answer in this time is given up: a notification must never hold a run. */
+const TIMEOUT_MS = 10_000;
+
+export interface NotifierOptions {
+  /** NOTIFY_URLS: http(s) webhooks. */
+  urls: readonly string[];
+  /** NOTIFY_LEVEL: error = failed runs only, info = every run. */
+  level: 'error' | 'info';
+  logger: Logger;
+  /** Masks secrets in what is sent (an error message could echo one). */
+  redact?: Redactor;
+  timeoutMs?: number;
+}
+
+/**
+ * Posts a JSON summary of each backup run to every NOTIFY_URLS webhook. Never throws: a failed
+ * notification is logged, naming only the webhook's scheme and host (its path and query often hold a
+ * token), and the run's result stands.
+ */
+export class Notifier {
+  private readonly urls: URL[] = [];
+
+  constructor(private readonly options: NotifierOptions) {
+    for (const [index, text] of options.urls.entries()) {
+      const url = URL.canParse(text) ? new URL(text) : undefined;
+      if (url && (url.protocol === 'http:' || url.protocol === 'https:')) this.urls.push(url);
+      else options.logger.error(`NOTIFY_URLS entry ${index + 1} is not an http(s) URL; it is ignored`);
+    }
+  }
+
+  /** Resolves once every webhook answered or failed. */
+  async runFinished(volume: string, record: RunRecord): Promise<void> {
+    if (this.urls.length === 0) return;
+    if (this.options.level === 'error' && record.result === 'success') return;
+    const redact = this.options.redact ?? ((text: string) => text);
+    const body = redact(JSON.stringify(summarizeRun(volume, record)));
+    await Promise.all(this.urls.map((url) => this.post(url, body)));
+  }
+
+  private async post(url: URL, body: string): Promise<void> {
+    const where = `${url.protocol}//${url.host}`;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? TIMEOUT_MS),
+      });
+      // Drained so the connection is released; the receiver's answer is not ours to log (it may echo the URL).
+      await response.arrayBuffer().catch(() => undefined);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    } catch (error) {
+      this.options.logger.error(`Notification to ${where} failed: ${describe(error)}`);
+    }
+  }
+}
+
+/** fetch's errors: "fetch failed" with the reason in cause; neither carries the URL's path. */
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  if ((error as Error).name === 'TimeoutError') return `no answer in time`;
+  return cause?.code ?? cause?.message ?? (error as Error).message;
+}

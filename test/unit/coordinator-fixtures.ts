@@ -1,0 +1,49 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BackupCoordinator, type CoordinatorDeps } from '../../src/backup/backup-coordinator';
+import { createSilentLogger } from '../../src/logging/logger';
+import { StopJournal } from '../../src/quiesce/stop-journal';
+import { VolumeScheduler } from '../../src/schedule/volume-scheduler';
+import { RunStateStore } from '../../src/status/run-state-store';
+import { LocalTarget } from '../../src/targets/local-target';
+import { loadRemoteSettings } from '../../src/targets/target-settings';
+import { TargetSet } from '../../src/targets/target-set';
+import { ConcurrencyLimit } from '../../src/util/concurrency-limit';
+import { VolumeActivity } from '../../src/util/volume-activity';
+import { parseVolumeOptions } from '../../src/volumes/volume-options';
+import type { Volume } from '../../src/volumes/volume-registry';
+import { container, FakeDocker } from '../helpers/fake-docker';
+import { makeTempDir } from '../helpers/temp-dir';
+
+// Shared by backup-coordinator.test.ts and notify-webhook.test.ts (no tests here).
+
+/** A coordinator over a fake engine with one volume `v` (scheduled at 3:00, direct snapshot) used by `app`. */
+export async function setUpCoordinator(extra: Partial<CoordinatorDeps> = {}) {
+  const dir = await makeTempDir('coordinator');
+  const volumesDir = join(dir, 'volumes');
+  const docker = new FakeDocker([container('app', { volumes: ['v'] })]);
+  const scheduler = new VolumeScheduler('UTC');
+  const target = new LocalTarget(join(dir, 'archive'));
+  const targets = new TargetSet(join(dir, 'archive'), loadRemoteSettings({}));
+  const coordinator = new BackupCoordinator({
+    backup: { docker, journal: new StopJournal(dir), targets, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
+    readArchives: (names) => targets.reader(names),
+    scheduler,
+    limit: new ConcurrencyLimit(1),
+    runStates: new RunStateStore(volumesDir),
+    stagingRoot: join(dir, 'staging'),
+    dataPath: (name) => join(volumesDir, name, 'data'),
+    dockerReady: Promise.resolve(),
+    activity: new VolumeActivity(),
+    logger: createSilentLogger(),
+    ...extra,
+  });
+  await mkdir(join(volumesDir, 'v', 'data'), { recursive: true });
+  await writeFile(join(volumesDir, 'v', 'data', 'file.txt'), 'content');
+  const raw = { 'backup-schedule': '0 3 * * *', 'backup-snapshot': 'direct' };
+  const volume: Volume = {
+    record: { name: 'v', createdAt: new Date().toISOString(), options: raw, mountIds: [] },
+    options: parseVolumeOptions(raw, { schedule: 'none', retention: '', encryption: 'none' }),
+  };
+  return { dir, volumesDir, docker, scheduler, target, coordinator, volume };
+}

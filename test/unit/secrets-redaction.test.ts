@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import winston from 'winston';
+import { loadArchiveKeys } from '../../src/crypto/archive-keys';
+import { createLogger } from '../../src/logging/logger';
+import { createRedactor } from '../../src/logging/redact';
+import { restoreInPlace } from '../../src/restore/restore-in-place';
+import { resolveArchive } from '../../src/restore/restore-source';
+import { verifyArchive } from '../../src/restore/verify-archive';
+import { secretValues } from '../../src/settings/settings';
+import { makeTempDir } from '../helpers/temp-dir';
+import { AGE_PASSPHRASE, ageKeyPair, backUpEncrypted, GPG_PASSPHRASE } from './crypto-fixtures';
+
+/** A debug-level logger with the plugin's format whose output lands in `lines`. */
+function capturingLogger(secrets: string[]) {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString());
+      callback();
+    },
+  });
+  const logger = createLogger('debug', secrets, new winston.transports.Stream({ stream }));
+  return { logger, lines };
+}
+
+describe('secrets', () => {
+  it('the redactor masks every configured secret, longest first, and leaves short values alone', () => {
+    const redact = createRedactor(['hunter2hunter2', 'hunter2hunter2-and-more', 'ab']);
+    assert.equal(redact('a hunter2hunter2-and-more b hunter2hunter2 ab'), 'a [redacted] b [redacted] ab');
+  });
+
+  it('the logger masks secrets in messages and metadata', async () => {
+    const { logger, lines } = capturingLogger([GPG_PASSPHRASE]);
+    logger.error(`library said: bad passphrase ${GPG_PASSPHRASE}`, { detail: { echoed: GPG_PASSPHRASE }, error: new Error(GPG_PASSPHRASE) });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(lines.length, 1);
+    assert.ok(!lines[0].includes(GPG_PASSPHRASE), lines[0]);
+    assert.match(lines[0], /bad passphrase \[redacted\]/);
+  });
+
+  it('secretValues reads NAME and NAME_FILE, and masks each key of an identity file but not its comments', async () => {
+    const dir = await makeTempDir('secret-values');
+    const key = await ageKeyPair(dir);
+    const passFile = join(dir, 'pass');
+    await writeFile(passFile, `${AGE_PASSPHRASE}\n`);
+    const values = secretValues({ GPG_PASSPHRASE, AGE_PASSPHRASE_FILE: passFile, AGE_IDENTITY_FILE: key.file, NOTIFY_URLS: 'https://hooks.invalid/T0/B1/tok' });
+    for (const expected of [GPG_PASSPHRASE, AGE_PASSPHRASE, key.identity, 'https://hooks.invalid/T0/B1/tok']) assert.ok(values.includes(expected), expected);
+    // The file as a whole is masked too; its comment lines alone are not (they hold dates).
+    assert.ok(!values.some((value) => value.startsWith('#') && !value.includes('AGE-SECRET-KEY-')));
+  });
+
+  it('never appear in the log, the run records, the manifest or the errors of a backup, a wrong-key restore and verify', async () => {
+    const dir = await makeTempDir('secret-flow');
+    const key = await ageKeyPair(dir);
+    const wrongPassphrase = 'wrong-passphrase-Kd9-never-logged';
+    const secrets = [GPG_PASSPHRASE, wrongPassphrase, key.identity];
+    const { logger, lines } = capturingLogger(secretValues({ GPG_PASSPHRASE, AGE_IDENTITY: key.identity }));
+    const setUp = await backUpEncrypted({ 'backup-encryption': 'gpg', 'backup-verify': 'true' }, { GPG_PASSPHRASE, AGE_IDENTITY: key.identity }, logger);
+    const deps = { ...setUp.deps, keys: loadArchiveKeys({ GPG_PASSPHRASE: wrongPassphrase, AGE_IDENTITY: key.identity }) };
+    const restore = await restoreInPlace(deps, setUp.request);
+    assert.equal(restore.result, 'failed');
+    const verify = await verifyArchive(deps.target, 'v', await resolveArchive(deps.target, setUp.request.source), undefined, deps.keys);
+    assert.equal(verify.result, 'failed');
+
+    const manifests = await Promise.all(
+      (await readdir(join(setUp.dir, 'archive', 'v'))).filter((name) => name.endsWith('.json')).map((name) => readFile(join(setUp.dir, 'archive', 'v', name), 'utf8')),
+    );
+    assert.equal(manifests.length, 1);
+    const everything = [lines.join(''), JSON.stringify(restore), JSON.stringify(verify), ...manifests].join('\n');
+    assert.ok(lines.length > 0, 'something was logged');
+    for (const secret of secrets) assert.ok(!everything.includes(secret), 'a secret leaked');
+  });
+});
