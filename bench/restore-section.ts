@@ -1,5 +1,8 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeCorpus } from './corpus';
 import { measureProcess } from './measure-process';
 import { readNodeChildReport } from './node-child';
@@ -46,37 +49,52 @@ const TIME_TARGETS: Array<{ ours: PipelineKey; reference: PipelineKey; max: numb
   { ours: 'oursZstd', reference: 'tarZstd', max: 1.25 },
 ];
 
+/**
+ * ext4 without a journal (this machine's root filesystem) does not reuse an inode freed less than 60 s ago
+ * (360 s while its inode table block is dirty): every file created meanwhile scans past them, which made
+ * tar -x of the corpus take 13-19 s instead of 4-6 s right after a deletion of the same size (`perf`:
+ * ext4_create > recently_deleted). So no destination is removed before the section ends, and the first
+ * measure waits until that long after the start (an earlier section may have removed a copy of the corpus).
+ */
+const INODE_REUSE_DELAY_MS = 65_000;
+/** Room each kept destination needs beyond the corpus's content: directories, inodes' blocks, rounding. */
+const ROOM_MARGIN = 1.1;
+
 export const restoreSection: BenchSection = {
   name: 'restore',
   title: 'Restore (extraction of the corpus archive)',
   async run(context: BenchContext): Promise<SectionReport> {
+    spawnSync('sync');
+    const started = performance.now();
+    const needed = context.runs * Object.keys(PIPELINES).length * context.corpus.bytes * ROOM_MARGIN;
+    const { bavail, bsize } = await statfs(context.workDir);
+    if (bavail * bsize < needed) throw new Error(`the restore section keeps every restored tree until it ends: it needs ${mebibytes(needed)} free`);
     // The archives a restore reads are the plugin's own: made once by createArchive, as a backup would.
     const archives = {
       gzip: join(context.workDir, 'restore-source.tar.gz'),
       zstd: join(context.workDir, 'restore-source.tar.zst'),
     };
-    for (const [compression, path] of Object.entries(archives)) {
-      await measureProcess(process.execPath, [join(__dirname, 'archive-child.js'), compression, context.corpus.dir, path]);
-    }
-    const rounds = new PipelineRounds(PIPELINES);
+    const destinations: string[] = [];
     try {
+      for (const [compression, path] of Object.entries(archives)) {
+        await measureProcess(process.execPath, [join(__dirname, 'archive-child.js'), compression, context.corpus.dir, path]);
+      }
+      await sleep(Math.max(0, started + INODE_REUSE_DELAY_MS - performance.now()));
+      const rounds = new PipelineRounds(PIPELINES);
       await rounds.run(context.runs, async (key) => {
         const pipeline = PIPELINES[key];
         // A fresh directory on the corpus's filesystem, as a restore's staging directory is beside the volume.
-        const destination = join(context.workDir, `restore-${key}`);
+        const destination = join(context.workDir, `restore-${key}-${destinations.length}`);
         await mkdir(destination);
-        try {
-          const measurement = await measureFlushed(pipeline.command, pipeline.args(archives[pipeline.compression], destination));
-          if (pipeline.ours) checkFileCount(pipeline.name, readNodeChildReport<{ fileCount: number }>(measurement.stdout).fileCount, context);
-          return measurement;
-        } finally {
-          await rm(destination, { recursive: true, force: true });
-        }
+        destinations.push(destination);
+        const measurement = await measureFlushed(pipeline.command, pipeline.args(archives[pipeline.compression], destination));
+        if (pipeline.ours) checkFileCount(pipeline.name, readNodeChildReport<{ fileCount: number }>(measurement.stdout).fileCount, context);
+        return measurement;
       });
       const archiveBytes = { gzip: (await stat(archives.gzip)).size, zstd: (await stat(archives.zstd)).size };
       return report(context, rounds, archiveBytes);
     } finally {
-      await Promise.all(Object.values(archives).map((path) => rm(path, { force: true })));
+      await Promise.all([...Object.values(archives), ...destinations].map((path) => rm(path, { recursive: true, force: true })));
     }
   },
 };
@@ -98,7 +116,8 @@ function report(context: BenchContext, rounds: PipelineRounds<PipelineKey>, arch
   const markdown = [
     `Corpus: ${describeCorpus(context.corpus)}, archived once by backupvol's own pipeline (createArchive: gzip ` +
       'as concatenated members, zstd -3); every round extracts each archive once per pipeline into a fresh, empty ' +
-      "directory on the corpus's filesystem (removed after, outside the measure); archives in the page cache; " +
+      "directory on the corpus's filesystem, kept until the section ends (ext4 without a journal is slow to " +
+      'create files for a minute after a deletion: see bench/restore-section.ts); archives in the page cache; ' +
       `${context.runs} rounds, each running every pipeline once in turn. Ours is extractArchive (src/restore/), ` +
       'the path every restore takes, in a Node process of its own; GNU tar runs gzip -d or zstd -d itself.',
     '',
