@@ -1,15 +1,22 @@
 import { join } from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import { decompressInto } from '../archive/decompress';
 import { DigestStream } from '../archive/digest-stream';
+import { createGcPacer } from '../archive/gc-pacer';
 import { settleAll } from '../archive/settle-all';
 import type { Compression } from '../volumes/volume-options';
-import type { ExtractReply, ExtractRequest, ExtractWorkerData } from './extract-worker-protocol';
+import { BatchSink, batchTuning, type BatchTuning } from './batch-sink';
+import type { ExtractWorkerData } from './extract-worker-protocol';
 
-/** Chunks posted to the worker and not yet written: enough to keep both threads busy, little memory. */
-const IN_FLIGHT = 4;
+/** See gc-pacer.ts: the archive's chunks and zlib's output are garbage as soon as they are copied. */
+const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
+/**
+ * The worker allocates little but a header and a few strings per entry: V8's default young generation
+ * (up to 3 x 16 MiB) would only grow its RSS, as for the packing worker (pack-volume.ts).
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
 
 export interface ExtractOptions {
   /** The archive's bytes, as stored (compressed). */
@@ -22,6 +29,8 @@ export interface ExtractOptions {
   /** Told the number of archive bytes read so far, for a progress line. */
   onProgress?: (archiveBytes: number) => void;
   signal?: AbortSignal;
+  /** Tests only: small batches put batch boundaries inside headers and bodies. */
+  tuning?: BatchTuning;
 }
 
 export interface ExtractResult {
@@ -40,13 +49,21 @@ export interface ExtractResult {
  */
 export async function extractArchive(options: ExtractOptions): Promise<ExtractResult> {
   options.signal?.throwIfAborted();
+  const tuning = batchTuning(options.tuning);
   const teardown = new AbortController();
   const forwardAbort = () => teardown.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forwardAbort, { once: true });
-  const digest = new DigestStream(options.onProgress ? () => options.onProgress?.(digest.bytes) : undefined);
+  const pace = createGcPacer(GC_INTERVAL_BYTES);
+  const digest = new DigestStream((bytes) => {
+    pace(bytes);
+    options.onProgress?.(digest.bytes);
+  });
   const workerData: ExtractWorkerData = { destination: options.destination, roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY };
-  const worker = new Worker(join(__dirname, 'extract-worker.js'), { workerData });
-  const sink = new WorkerSink(worker, teardown.signal);
+  const worker = new Worker(join(__dirname, 'extract-worker.js'), {
+    workerData,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
+  const sink = new BatchSink(worker, teardown.signal, tuning);
   try {
     const read = pipeline(options.input, digest, { signal: teardown.signal });
     await settleAll([read, ...decompressInto(digest, options.compression, sink, teardown.signal), sink.done], teardown);
@@ -60,63 +77,4 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   }
   const totals = await sink.done;
   return { sha256: digest.sha256(), bytes: digest.bytes, ...totals };
-}
-
-type Totals = Pick<ExtractResult, 'entryCount' | 'fileCount' | 'contentBytes'>;
-
-/** The worker as a Writable: a write completes as soon as fewer than IN_FLIGHT chunks wait for it. */
-class WorkerSink extends Writable {
-  readonly done: Promise<Totals>;
-  private inFlight = 0;
-  private resumeWrites: (() => void) | undefined;
-  private finishEnd: (() => void) | undefined;
-
-  constructor(
-    private readonly worker: Worker,
-    signal: AbortSignal,
-  ) {
-    super();
-    this.done = new Promise<Totals>((resolve, reject) => {
-      // Another step failed: the worker waits for chunks that will never come.
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      worker.on('message', (reply: ExtractReply) => {
-        if (reply.kind === 'ack') {
-          this.inFlight--;
-          const resume = this.resumeWrites;
-          this.resumeWrites = undefined;
-          resume?.();
-        } else if (reply.kind === 'done') {
-          resolve(reply);
-          this.finishEnd?.();
-        } else {
-          const error = Object.assign(new Error(reply.message), { code: reply.code });
-          reject(error);
-          this.destroy(error);
-        }
-      });
-      worker.once('error', (error) => {
-        reject(error);
-        this.destroy(error);
-      });
-      worker.once('exit', (code) => reject(new Error(`the extraction worker stopped (exit code ${code})`)));
-    });
-    // Observed here; extractArchive awaits it.
-    this.done.catch(() => undefined);
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.post({ kind: 'chunk', chunk });
-    this.inFlight++;
-    if (this.inFlight < IN_FLIGHT) callback();
-    else this.resumeWrites = () => callback();
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.finishEnd = () => callback();
-    this.post({ kind: 'end' });
-  }
-
-  private post(request: ExtractRequest): void {
-    this.worker.postMessage(request);
-  }
 }

@@ -16,7 +16,7 @@ function run(port: NonNullable<typeof parentPort>): void {
   let fileCount = 0;
   let failed = false;
 
-  const reply = (message: ExtractReply) => port.postMessage(message);
+  const reply = (message: ExtractReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   const fail = (error: unknown) => {
     if (failed) return;
     failed = true;
@@ -61,10 +61,12 @@ function run(port: NonNullable<typeof parentPort>): void {
 
   port.on('message', (request: ExtractRequest) => {
     if (failed) return;
-    if (request.kind === 'chunk') {
-      const buffer = Buffer.from(request.chunk.buffer, request.chunk.byteOffset, request.chunk.byteLength);
-      if (parser.write(buffer)) reply({ kind: 'ack' });
-      else parser.once('drain', () => reply({ kind: 'ack' }));
+    if (request.kind === 'batch') {
+      const { buffer } = request;
+      // Back once the parser has written all of it (batch-sink.ts says why nothing keeps a view of it).
+      const giveBack = () => reply({ kind: 'consumed', buffer }, [buffer]);
+      if (parser.write(Buffer.from(buffer, 0, request.length))) giveBack();
+      else parser.once('drain', giveBack);
       return;
     }
     parser.once('end', () =>
