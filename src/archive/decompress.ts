@@ -19,7 +19,7 @@ export function decompressInto(input: Readable, compression: Compression, sink: 
   if (compression === 'zstd') {
     const zstd = spawnZstd({ direction: 'decompress', signal });
     const stdin = zstd.stdin as Writable;
-    return [pipeline(input, stdin, { signal }), pipeline(zstd.stdout, sink, { signal }), zstd.exited];
+    return [pipeline(input, stdin, { signal }), pipeline(zstd.stdout as Readable, sink, { signal }), zstd.exited];
   }
   if (compression === 'gzip') return [pipeline(input, createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }), sink, { signal })];
   return [pipeline(input, sink, { signal })];
