@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
-import type { ExtractReply, ExtractRequest } from './extract-worker-protocol';
+import type { ExtractRequest } from './extract-worker-protocol';
+import { watchExtractWorker, type ExtractTotals } from './extract-worker-outcome';
 
 export interface BatchTuning {
-  /** Size of a batch; a multiple of 512 (see below). */
+  /** Size of a batch (and of the extraction worker's reads of zstd's pipe); a multiple of 512 (see below). */
   batchBytes: number;
   /** Batches in existence: writes wait while all of them are with the worker. */
   poolSize: number;
@@ -20,12 +21,6 @@ export function batchTuning(tuning: BatchTuning = DEFAULT_BATCH_TUNING): BatchTu
   if (!(tuning.batchBytes > 0 && tuning.batchBytes % 512 === 0)) throw new Error('batchBytes must be a positive multiple of 512');
   if (!(tuning.poolSize >= 1)) throw new Error('poolSize must be at least 1');
   return tuning;
-}
-
-export interface ExtractTotals {
-  entryCount: number;
-  fileCount: number;
-  contentBytes: number;
 }
 
 /**
@@ -53,32 +48,16 @@ export class BatchSink extends Writable {
     private readonly tuning: BatchTuning,
   ) {
     super();
-    this.done = new Promise<ExtractTotals>((resolve, reject) => {
-      // Another step failed: the worker waits for batches that will never come.
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      worker.on('message', (reply: ExtractReply) => {
-        if (reply.kind === 'consumed') {
-          this.free.push(reply.buffer);
-          const resume = this.resumeWrite;
-          this.resumeWrite = undefined;
-          resume?.();
-        } else if (reply.kind === 'done') {
-          resolve(reply);
-          this.finishEnd?.();
-        } else {
-          const error = Object.assign(new Error(reply.message), { code: reply.code });
-          reject(error);
-          this.destroy(error);
-        }
-      });
-      worker.once('error', (error) => {
-        reject(error);
-        this.destroy(error);
-      });
-      worker.once('exit', (code) => reject(new Error(`the extraction worker stopped (exit code ${code})`)));
+    this.done = watchExtractWorker(worker, signal, {
+      consumed: (buffer) => {
+        this.free.push(buffer);
+        const resume = this.resumeWrite;
+        this.resumeWrite = undefined;
+        resume?.();
+      },
+      done: () => this.finishEnd?.(),
+      failed: (error) => this.destroy(error),
     });
-    // Observed here; extractArchive awaits it.
-    this.done.catch(() => undefined);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -1,3 +1,4 @@
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -6,8 +7,10 @@ import { decompressInto } from '../archive/decompress';
 import { DigestStream } from '../archive/digest-stream';
 import { createGcPacer } from '../archive/gc-pacer';
 import { settleAll } from '../archive/settle-all';
+import { startZstdDecompressor, type ZstdDecompressor } from '../archive/zstd-decompressor';
 import type { Compression } from '../volumes/volume-options';
 import { BatchSink, batchTuning, type BatchTuning } from './batch-sink';
+import { watchExtractWorker, type ExtractTotals } from './extract-worker-outcome';
 import type { ExtractWorkerData } from './extract-worker-protocol';
 
 /** See gc-pacer.ts: the archive's chunks and zlib's output are garbage as soon as they are copied. */
@@ -43,9 +46,12 @@ export interface ExtractResult {
 }
 
 /**
- * Extracts an archive into destination: the main thread reads, hashes and decompresses, the worker checks
- * every entry (EntryGuard) and writes it (TreeWriter). Rejects on the first unsafe entry, corrupt byte or
- * write error, once the worker and any zstd process have stopped.
+ * Extracts an archive into destination: the main thread reads and hashes the archive, the worker checks
+ * every entry (EntryGuard) and writes it (TreeWriter). gzip is inflated on the main thread (zlib's
+ * threadpool) and the tar stream reaches the worker in batches (batch-sink.ts); zstd writes the tar stream
+ * into a pipe the worker reads itself (zstd-decompressor.ts), so the main thread only feeds zstd the
+ * archive's bytes. Rejects on the first unsafe entry, corrupt byte or write error, once the worker and any
+ * zstd process have stopped and the pipe is closed.
  */
 export async function extractArchive(options: ExtractOptions): Promise<ExtractResult> {
   options.signal?.throwIfAborted();
@@ -58,23 +64,56 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     pace(bytes);
     options.onProgress?.(digest.bytes);
   });
-  const workerData: ExtractWorkerData = { destination: options.destination, roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY };
-  const worker = new Worker(join(__dirname, 'extract-worker.js'), {
-    workerData,
-    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
-  });
-  const sink = new BatchSink(worker, teardown.signal, tuning);
+  let zstd: ZstdDecompressor | undefined;
+  let worker: Worker | undefined;
+  let totals: Promise<ExtractTotals> | undefined;
   try {
-    const read = pipeline(options.input, digest, { signal: teardown.signal });
-    await settleAll([read, ...decompressInto(digest, options.compression, sink, teardown.signal), sink.done], teardown);
+    if (options.compression === 'zstd') zstd = await startZstdDecompressor(teardown.signal);
+    const workerData: ExtractWorkerData = {
+      destination: options.destination,
+      roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY,
+      input: zstd && { fd: zstd.outputFd, readBytes: tuning.batchBytes },
+    };
+    worker = new Worker(join(__dirname, 'extract-worker.js'), {
+      workerData,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
+    let steps: Array<Promise<unknown>>;
+    if (zstd) {
+      totals = watchExtractWorker(worker, teardown.signal);
+      steps = [pipeline(options.input, digest, zstd.stdin, { signal: teardown.signal }), zstd.exited, totals];
+    } else {
+      const sink = new BatchSink(worker, teardown.signal, tuning);
+      totals = sink.done;
+      const read = pipeline(options.input, digest, { signal: teardown.signal });
+      steps = [read, ...decompressInto(digest, options.compression, sink, teardown.signal), sink.done];
+    }
+    await settleAll(steps, teardown);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    throw error;
+    teardown.abort(error); // a step that was never started
+    throw await explain(error, zstd?.exited);
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort);
     options.input.destroy();
-    await worker.terminate();
+    // settleAll has seen zstd exit; if it never ran (the worker failed to start), the abort above killed
+    // it. Its exit releases a worker blocked reading the pipe, so terminate() returns.
+    await zstd?.exited.catch(() => undefined);
+    await worker?.terminate();
+    if (zstd) closeSync(zstd.outputFd);
   }
-  const totals = await sink.done;
-  return { sha256: digest.sha256(), bytes: digest.bytes, ...totals };
+  return { sha256: digest.sha256(), bytes: digest.bytes, ...(await totals) };
+}
+
+/**
+ * A zstd that gave up on its input (corrupt, truncated, not zstd) shows up first as EPIPE on its stdin or
+ * a truncated tar stream in the worker: its own exit status says why. Killed by teardown (an AbortError),
+ * it is not the cause.
+ */
+async function explain(failure: unknown, zstdExited: Promise<void> | undefined): Promise<unknown> {
+  if (zstdExited === undefined) return failure;
+  return zstdExited.then(
+    () => failure,
+    (zstdError: Error) => (zstdError.name === 'AbortError' ? failure : zstdError),
+  );
 }

@@ -15,6 +15,11 @@ export interface ExtractWorkerData {
   destination: string;
   /** Content bytes the destination's filesystem can take. */
   roomBytes: number;
+  /**
+   * When set, the worker reads the tar stream itself from this descriptor (the blocking read end of the
+   * pipe zstd writes to, see zstd-decompressor.ts), readBytes at a time, and gets no batches.
+   */
+  input?: { fd: number; readBytes: number };
 }
 
 /** `length` bytes of `buffer` are tar stream; `buffer` comes back in a 'consumed' reply. */
