@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { extractArchive } from '../src/restore/extract-archive';
+import { ARCHIVE_READ_BYTES } from '../src/targets/local-target';
 import type { Compression } from '../src/volumes/volume-options';
 import { runNodeChild } from './node-child';
 
@@ -8,5 +9,6 @@ import { runNodeChild } from './node-child';
  * (see node-child.ts). Usage: restore-child.js COMPRESSION ARCHIVE DESTINATION (an empty directory)
  */
 runNodeChild(async ([compression, archivePath, destination]) =>
-  extractArchive({ input: createReadStream(archivePath), compression: compression as Compression, destination }),
+  // Read as LocalTarget.open reads it.
+  extractArchive({ input: createReadStream(archivePath, { highWaterMark: ARCHIVE_READ_BYTES }), compression: compression as Compression, destination }),
 );
