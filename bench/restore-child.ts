@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { extractArchive } from '../src/restore/extract-archive';
-import { ARCHIVE_READ_BYTES } from '../src/targets/local-target';
+import { archiveReadBytes, extractArchive } from '../src/restore/extract-archive';
 import type { Compression } from '../src/volumes/volume-options';
 import { runNodeChild } from './node-child';
 
@@ -9,6 +8,10 @@ import { runNodeChild } from './node-child';
  * (see node-child.ts). Usage: restore-child.js COMPRESSION ARCHIVE DESTINATION (an empty directory)
  */
 runNodeChild(async ([compression, archivePath, destination]) =>
-  // Read as LocalTarget.open reads it.
-  extractArchive({ input: createReadStream(archivePath, { highWaterMark: ARCHIVE_READ_BYTES }), compression: compression as Compression, destination }),
+  // Read as stageArchive has LocalTarget read it.
+  extractArchive({
+    input: createReadStream(archivePath, { highWaterMark: archiveReadBytes(compression as Compression) }),
+    compression: compression as Compression,
+    destination,
+  }),
 );

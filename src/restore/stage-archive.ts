@@ -1,7 +1,7 @@
 import { mkdir, rm, statfs } from 'node:fs/promises';
 import { compressionOfArchive } from '../backup/archive-name';
 import type { StoredArchive, Target } from '../targets/target';
-import { extractArchive, type ExtractResult } from './extract-archive';
+import { archiveReadBytes, extractArchive, type ExtractResult } from './extract-archive';
 
 /** Left free on the volume's filesystem whatever the archive holds: the plugin's own state lives there. */
 const RESERVE_BYTES = 16 * 1024 * 1024;
@@ -33,9 +33,10 @@ export async function stageArchive(target: Target, request: StageRequest): Promi
     if (manifest.bytes > room) {
       throw new Error(`archive ${archive.name} (${manifest.bytes} bytes) is larger than the free space of the volume's filesystem (${room} bytes)`);
     }
+    const compression = compressionOfArchive(archive.name);
     const extracted = await extractArchive({
-      input: await target.open(request.sourceVolume, archive.name),
-      compression: compressionOfArchive(archive.name),
+      input: await target.open(request.sourceVolume, archive.name, { readBytes: archiveReadBytes(compression) }),
+      compression,
       destination: stagingDir,
       roomBytes: room,
       onProgress: request.onProgress,

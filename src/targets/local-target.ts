@@ -9,12 +9,7 @@ import { syncDirectory, writeFileAtomically } from '../volumes/atomic-file';
 import type { ArchiveUpload, StoredArchive, Target } from './target';
 
 const PARTIAL_PREFIX = '.partial-';
-/**
- * Reads of an archive being restored or verified. The default 64 KiB means a threadpool trip, a hash
- * update and a write to zstd's stdin per 64 KiB: 1 MiB saved ~0.4 s of user CPU on a 360 MB zstd restore
- * (BENCHMARKS.md) for ~5 MiB more peak RSS.
- */
-export const ARCHIVE_READ_BYTES = 1024 * 1024;
+
 
 /** The embedded default target: a folder per volume under the settable archive mount. */
 export class LocalTarget implements Target {
@@ -68,8 +63,8 @@ export class LocalTarget implements Target {
     await rm(join(this.root, volume, archive), { force: true });
   }
 
-  async open(volume: string, archive: string): Promise<Readable> {
-    const stream = createReadStream(join(this.root, volume, archive), { highWaterMark: ARCHIVE_READ_BYTES });
+  async open(volume: string, archive: string, options: { readBytes?: number } = {}): Promise<Readable> {
+    const stream = createReadStream(join(this.root, volume, archive), { highWaterMark: options.readBytes });
     await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
     return stream;
   }

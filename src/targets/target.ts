@@ -26,7 +26,8 @@ export interface Target {
   list(volume: string): Promise<StoredArchive[]>;
   /** Removes the manifest first, so a half-removed archive is incomplete rather than broken. */
   remove(volume: string, archive: string): Promise<void>;
-  open(volume: string, archive: string): Promise<Readable>;
+  /** readBytes: the size of the chunks to read, where the target reads in chunks (a hint). */
+  open(volume: string, archive: string, options?: { readBytes?: number }): Promise<Readable>;
   /** Deletes what an interrupted run left: partial uploads and archives without a manifest. */
   removeIncomplete(volume: string): Promise<string[]>;
 }
