@@ -1,12 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { measureProcess, type ProcessMeasurement } from './measure-process';
+import { describeCorpus } from './corpus';
+import { measureProcess } from './measure-process';
+import { measuresNote, measureFlushed, PipelineRounds, type ComparedPipeline } from './pipeline-rounds';
 import type { BenchContext, BenchSection, SectionReport, Verdict } from './section';
-import { markdownTable, mebibytes, median, seconds } from './stats';
+import { markdownTable, mebibytes } from './stats';
 
-interface Pipeline {
-  name: string;
+interface Pipeline extends ComparedPipeline {
   /** Output file extension, for the reader of the table. */
   extension: string;
   command: string;
@@ -17,6 +17,7 @@ interface Pipeline {
 const reference = (name: string, extension: string, pipe: string): Pipeline => ({
   name,
   extension,
+  ours: false,
   command: 'bash',
   args: (source, output) => ['-c', `tar -cf - -C "$0" . ${pipe} > "$1"`, source, output],
 });
@@ -24,6 +25,7 @@ const reference = (name: string, extension: string, pipe: string): Pipeline => (
 const ours = (compression: string, extension: string): Pipeline => ({
   name: `backupvol ${compression}`,
   extension,
+  ours: true,
   command: process.execPath,
   args: (source, output) => [join(__dirname, 'archive-child.js'), compression, source, output],
 });
@@ -50,14 +52,6 @@ const INFORMATIVE_RATIOS: Array<{ ours: PipelineKey; reference: PipelineKey }> =
 ];
 const MAX_RSS_KIB = 96 * 1024;
 
-interface Result {
-  wallMs: number[];
-  bytes: number;
-  measurements: ProcessMeasurement[];
-  /** Reported by our child itself: process.resourceUsage().maxRSS. */
-  nodeMaxRssKiB: number[];
-}
-
 export const archiveSection: BenchSection = {
   name: 'archive',
   title: 'Archive creation',
@@ -65,86 +59,43 @@ export const archiveSection: BenchSection = {
     const source = context.corpus.dir;
     // Every pipeline reads the corpus from the page cache: read it once first so the first one does not pay.
     await measureProcess('bash', ['-c', 'tar -cf - -C "$0" . | cat > /dev/null', source]);
-    const results = new Map<PipelineKey, Result>();
-    for (let run = 0; run < context.runs; run++) {
-      for (const [key, pipeline] of Object.entries(PIPELINES) as Array<[PipelineKey, Pipeline]>) {
-        const output = join(context.workDir, `archive-${key}.${pipeline.extension}`);
-        // Flush what earlier runs wrote, so no pipeline pays for another's writeback.
-        spawnSync('sync');
-        const measurement = await measureProcess(pipeline.command, pipeline.args(source, output));
-        const bytes = (await stat(output)).size;
-        await rm(output, { force: true });
-        const result = results.get(key) ?? { wallMs: [], bytes, measurements: [], nodeMaxRssKiB: [] };
-        result.wallMs.push(measurement.wallMs);
-        result.measurements.push(measurement);
-        if (pipeline.command === process.execPath) {
-          result.nodeMaxRssKiB.push((JSON.parse(measurement.stdout) as { maxRssKiB: number }).maxRssKiB);
-        }
-        results.set(key, result);
-        process.stderr.write(`  ${pipeline.name}: ${seconds(measurement.wallMs)}\n`);
-      }
-    }
-    return report(context, results);
+    const rounds = new PipelineRounds(PIPELINES);
+    const archiveBytes = new Map<PipelineKey, number>();
+    await rounds.run(context.runs, async (key) => {
+      const pipeline = PIPELINES[key];
+      const output = join(context.workDir, `archive-${key}.${pipeline.extension}`);
+      const measurement = await measureFlushed(pipeline.command, pipeline.args(source, output));
+      archiveBytes.set(key, (await stat(output)).size);
+      await rm(output, { force: true });
+      return measurement;
+    });
+    return report(context, rounds, archiveBytes);
   },
 };
 
-function report(context: BenchContext, results: Map<PipelineKey, Result>): SectionReport {
-  const get = (key: PipelineKey) => results.get(key) as Result;
-  const wall = (key: PipelineKey) => median(get(key).wallMs);
-  const cpu = (key: PipelineKey) => median(get(key).measurements.map((m) => m.cpuMs));
-  // Runs of a round are adjacent in time: their ratio is the least disturbed by other work on the machine.
-  const pairedRatio = (ours: PipelineKey, reference: PipelineKey) =>
-    median(get(ours).wallMs.map((ms, run) => ms / get(reference).wallMs[run]));
-  const rows = (Object.entries(PIPELINES) as Array<[PipelineKey, Pipeline]>).map(([key, pipeline]) => {
-    const result = get(key);
-    const nodeRss = result.nodeMaxRssKiB.length > 0 ? mebibytes(Math.max(...result.nodeMaxRssKiB) * 1024) : '';
-    const treeRss = mebibytes(Math.max(...result.measurements.map((m) => m.treePeakRssKiB)) * 1024);
-    return [
-      pipeline.name,
-      seconds(wall(key)),
-      result.wallMs.map((ms) => (ms / 1000).toFixed(2)).join(' / '),
-      seconds(cpu(key)),
-      mebibytes(result.bytes),
-      nodeRss,
-      treeRss,
-    ];
-  });
-  const verdicts: Verdict[] = TIME_TARGETS.map(({ ours, reference, max }) => {
-    const ratio = pairedRatio(ours, reference);
-    return {
-      target: `${PIPELINES[ours].name} <= ${max}x ${PIPELINES[reference].name} (wall time)`,
-      measured: `${ratio.toFixed(2)}x`,
-      met: ratio <= max,
-    };
-  });
-  const ourKeys: PipelineKey[] = ['oursGzip', 'oursZstd', 'oursNone'];
-  const peakNodeRss = Math.max(...ourKeys.flatMap((key) => get(key).nodeMaxRssKiB));
+function report(context: BenchContext, rounds: PipelineRounds<PipelineKey>, archiveBytes: Map<PipelineKey, number>): SectionReport {
+  const bytes = (key: PipelineKey) => archiveBytes.get(key) as number;
+  const rows = rounds.keys().map((key) => [PIPELINES[key].name, ...rounds.timingCells(key), mebibytes(bytes(key)), ...rounds.rssCells(key)]);
+  const verdicts: Verdict[] = TIME_TARGETS.map(({ ours, reference, max }) => rounds.timeVerdict(ours, reference, max));
+  const peakNodeRss = rounds.peakNodeRssKiB();
   verdicts.push({
     target: 'peak RSS of the archiving (node) process <= 96 MiB',
     measured: mebibytes(peakNodeRss * 1024),
     met: peakNodeRss <= MAX_RSS_KIB,
   });
   const ratioRows = [...TIME_TARGETS, ...INFORMATIVE_RATIOS].map(({ ours, reference }) => [
-    `${PIPELINES[ours].name} / ${PIPELINES[reference].name}`,
-    `${pairedRatio(ours, reference).toFixed(2)}x`,
-    `${(wall(ours) / wall(reference)).toFixed(2)}x`,
-    `${(cpu(ours) / cpu(reference)).toFixed(2)}x`,
-    `${(get(ours).bytes / get(reference).bytes).toFixed(3)}x`,
+    ...rounds.ratioCells(ours, reference),
+    `${(bytes(ours) / bytes(reference)).toFixed(3)}x`,
   ]);
-  const { shape } = context.corpus;
   const markdown = [
-    `Corpus: ${context.corpus.files} files, ${mebibytes(context.corpus.bytes)} (${shape.folders} folders of ` +
-      `${shape.filesPerFolder} text files of 1-16 KiB, ${shape.randomFiles} random and ${shape.repetitiveFiles} ` +
-      `log-like files of ${mebibytes(shape.bigFileBytes)}); page cache warm; every pipeline writes its archive to ` +
-      `a file on the corpus's filesystem; ${context.runs} rounds, each running every pipeline once in turn.`,
+    `Corpus: ${describeCorpus(context.corpus)}; page cache warm; every pipeline writes its archive to a file on ` +
+      `the corpus's filesystem; ${context.runs} rounds, each running every pipeline once in turn.`,
     '',
     markdownTable(['pipeline', 'wall (median)', 'wall per round (s)', 'CPU (median)', 'archive', 'node peak RSS', 'process tree peak RSS'], rows),
     '',
     markdownTable(['ratio', 'wall, median of per-round ratios', 'wall, ratio of medians', 'CPU', 'archive size'], ratioRows),
     '',
-    'CPU: user + system time of the pipeline and all its processes. Node peak RSS: `process.resourceUsage().maxRSS` ' +
-      'in the child that runs createArchive (the Node process doing the work). Process tree: the sum of each ' +
-      "process's peak (VmHWM) sampled every 50 ms, compressor included. Verdicts use the median of per-round wall ratios.",
+    measuresNote('createArchive'),
   ].join('\n');
   return { markdown, verdicts };
 }

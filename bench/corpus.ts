@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seededRandom, seededRandomBytes } from './prng';
+import { mebibytes } from './stats';
 
 const MiB = 1024 * 1024;
 /** Bump when the generator changes, so a kept BENCH_DIR corpus is regenerated rather than reused stale. */
@@ -26,6 +27,15 @@ export interface Corpus {
 export function corpusShape(scale: number): CorpusShape {
   const times = (n: number) => Math.max(1, Math.round(n * scale));
   return { folders: times(200), filesPerFolder: 100, randomFiles: times(2), repetitiveFiles: times(2), bigFileBytes: 128 * MiB };
+}
+
+/** "20004 files, 677.8 MiB (200 folders of ...)": the corpus as the reports describe it. */
+export function describeCorpus(corpus: Corpus): string {
+  const { shape } = corpus;
+  return (
+    `${corpus.files} files, ${mebibytes(corpus.bytes)} (${shape.folders} folders of ${shape.filesPerFolder} text ` +
+    `files of 1-16 KiB, ${shape.randomFiles} random and ${shape.repetitiveFiles} log-like files of ${mebibytes(shape.bigFileBytes)})`
+  );
 }
 
 /**

@@ -20,7 +20,7 @@ export interface SectionReport {
   verdicts: Verdict[];
 }
 
-/** One file per section under bench/ (archive and snapshot downtime now; restore later). */
+/** One file per section under bench/, listed in run.ts. */
 export interface BenchSection {
   name: string;
   title: string;

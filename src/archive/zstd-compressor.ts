@@ -1,13 +1,9 @@
-import { execFile } from 'node:child_process';
 import { close, closeSync, constants, open, openSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { makeNamedPipe } from './named-pipe';
 import { spawnZstd } from './zstd-process';
 
-const execFileAsync = promisify(execFile);
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
 
@@ -28,28 +24,25 @@ export interface ZstdCompressor {
  * here in blocking mode lets the packing worker write to zstd directly, as `tar | zstd` does.
  */
 export async function startZstdCompressor(signal: AbortSignal): Promise<ZstdCompressor> {
-  const dir = await mkdtemp(join(tmpdir(), 'backupvol-zstd-'));
-  const fifo = join(dir, 'tar');
+  const pipe = await makeNamedPipe(signal);
+  const fifo = pipe.path;
   try {
-    await execFileAsync('mkfifo', ['-m', '600', fifo], { signal }).catch((error: NodeJS.ErrnoException) => {
-      throw error.code === 'ENOENT' ? new Error('mkfifo is not installed (coreutils; needed for zstd archives)') : error;
-    });
     const zstd = spawnZstd({ direction: 'compress', input: fifo, signal });
     const inputFd = await openWriteEnd(fifo, zstd.exited);
     let closed = false;
     return {
       inputFd,
-      stdout: zstd.stdout,
+      stdout: zstd.stdout as Readable,
       exited: zstd.exited,
       close: async () => {
         if (closed) return;
         closed = true;
         await closeAsync(inputFd);
-        await rm(dir, { recursive: true, force: true });
+        await pipe.remove();
       },
     };
   } catch (error) {
-    await rm(dir, { recursive: true, force: true });
+    await pipe.remove();
     throw error;
   }
 }

@@ -13,7 +13,8 @@ const STDERR_LIMIT = 4096;
 export interface ZstdProcess {
   /** Null when reading `input`. */
   stdin: Writable | null;
-  stdout: Readable;
+  /** Null when writing to `output`. */
+  stdout: Readable | null;
   /** Resolves when zstd exited with 0; rejects with its stderr otherwise, or if it could not start. */
   exited: Promise<void>;
 }
@@ -22,6 +23,8 @@ export interface ZstdOptions {
   direction: 'compress' | 'decompress';
   /** A file (or named pipe) to read instead of stdin; stdin is then not opened. */
   input?: string;
+  /** A descriptor (the write end of a pipe) to write to instead of a stdout pipe to this process. */
+  output?: number;
   /** Aborting kills the process. */
   signal?: AbortSignal;
 }
@@ -29,7 +32,7 @@ export interface ZstdOptions {
 export function spawnZstd(options: ZstdOptions): ZstdProcess {
   const args = options.input === undefined ? ARGUMENTS[options.direction] : [...ARGUMENTS[options.direction], '--', options.input];
   const stdin = options.input === undefined ? 'pipe' : 'ignore';
-  const child = spawn('zstd', args, { stdio: [stdin, 'pipe', 'pipe'], signal: options.signal });
+  const child = spawn('zstd', args, { stdio: [stdin, options.output ?? 'pipe', 'pipe'], signal: options.signal });
   let stderr = '';
   (child.stderr as Readable).setEncoding('utf8').on('data', (text: string) => {
     if (stderr.length < STDERR_LIMIT) stderr += text.slice(0, STDERR_LIMIT - stderr.length);
@@ -49,5 +52,5 @@ export function spawnZstd(options: ZstdOptions): ZstdProcess {
   });
   // Observed here; callers await it when they need to.
   exited.catch(() => undefined);
-  return { stdin: child.stdin, stdout: child.stdout as Readable, exited };
+  return { stdin: child.stdin, stdout: child.stdout, exited };
 }

@@ -1,15 +1,36 @@
+import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable, type Duplex, type Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
 import { decompressInto } from '../archive/decompress';
 import { DigestStream } from '../archive/digest-stream';
+import { createGcPacer } from '../archive/gc-pacer';
 import { settleAll } from '../archive/settle-all';
+import { startZstdDecompressor, type ZstdDecompressor } from '../archive/zstd-decompressor';
 import type { Compression } from '../volumes/volume-options';
-import type { ExtractReply, ExtractRequest, ExtractWorkerData } from './extract-worker-protocol';
+import { BatchSink, batchTuning, type BatchTuning } from './batch-sink';
+import { watchExtractWorker, type ExtractTotals } from './extract-worker-outcome';
+import type { ExtractWorkerData } from './extract-worker-protocol';
 
-/** Chunks posted to the worker and not yet written: enough to keep both threads busy, little memory. */
-const IN_FLIGHT = 4;
+/** See gc-pacer.ts: the archive's chunks and zlib's output are garbage as soon as they are copied. */
+const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
+/**
+ * The worker allocates little but a header and a few strings per entry: V8's default young generation
+ * (up to 3 x 16 MiB) would only grow its RSS, as for the packing worker (pack-volume.ts).
+ */
+const WORKER_YOUNG_GENERATION_MB = 4;
+
+/**
+ * The chunks to read an archive in (ExtractOptions.input), by compression. For zstd, 1 MiB rather than
+ * the stream default (64 KiB): a threadpool trip, a hash update and a write to zstd's stdin per chunk,
+ * 1 MiB saved ~0.4 s of user CPU on a 360 MB restore for ~5 MiB more peak RSS. Not for gzip: gunzip keeps
+ * each chunk while it inflates it on the threadpool, and 1 MiB chunks raised the peak RSS from ~105 to
+ * ~140 MiB (BENCHMARKS.md). undefined: the stream's default.
+ */
+export function archiveReadBytes(compression: Compression): number | undefined {
+  return compression === 'zstd' ? 1024 * 1024 : undefined;
+}
 
 export interface ExtractOptions {
   /** The archive's bytes, as stored (compressed, maybe encrypted). */
@@ -24,6 +45,8 @@ export interface ExtractOptions {
   /** Told the number of archive bytes read so far, for a progress line. */
   onProgress?: (archiveBytes: number) => void;
   signal?: AbortSignal;
+  /** Tests only: small batches put batch boundaries inside headers and bodies. */
+  tuning?: BatchTuning;
 }
 
 export interface ExtractResult {
@@ -36,89 +59,74 @@ export interface ExtractResult {
 }
 
 /**
- * Extracts an archive into destination: the main thread reads, hashes and decompresses, the worker checks
- * every entry (EntryGuard) and writes it (TreeWriter). Rejects on the first unsafe entry, corrupt byte or
- * write error, once the worker and any zstd process have stopped.
+ * Extracts an archive into destination: the main thread reads and hashes the archive, the worker checks
+ * every entry (EntryGuard) and writes it (TreeWriter). gzip is inflated on the main thread (zlib's
+ * threadpool) and the tar stream reaches the worker in batches (batch-sink.ts); zstd writes the tar stream
+ * into a pipe the worker reads itself (zstd-decompressor.ts), so the main thread only feeds zstd the
+ * archive's bytes. Rejects on the first unsafe entry, corrupt byte or write error, once the worker and any
+ * zstd process have stopped and the pipe is closed.
  */
 export async function extractArchive(options: ExtractOptions): Promise<ExtractResult> {
   options.signal?.throwIfAborted();
+  const tuning = batchTuning(options.tuning);
   const teardown = new AbortController();
   const forwardAbort = () => teardown.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forwardAbort, { once: true });
-  const digest = new DigestStream(options.onProgress ? () => options.onProgress?.(digest.bytes) : undefined);
-  const workerData: ExtractWorkerData = { destination: options.destination, roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY };
-  const worker = new Worker(join(__dirname, 'extract-worker.js'), { workerData });
-  const sink = new WorkerSink(worker, teardown.signal);
+  const pace = createGcPacer(GC_INTERVAL_BYTES);
+  const digest = new DigestStream((bytes) => {
+    pace(bytes);
+    options.onProgress?.(digest.bytes);
+  });
+  let zstd: ZstdDecompressor | undefined;
+  let worker: Worker | undefined;
+  let totals: Promise<ExtractTotals> | undefined;
   try {
-    const read = pipeline(options.input, digest, { signal: teardown.signal });
-    await settleAll([read, ...decompressInto(digest, options.compression, sink, teardown.signal, options.decrypt), sink.done], teardown);
+    if (options.compression === 'zstd') zstd = await startZstdDecompressor(teardown.signal);
+    const workerData: ExtractWorkerData = {
+      destination: options.destination,
+      roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY,
+      input: zstd && { fd: zstd.outputFd, readBytes: tuning.batchBytes },
+    };
+    worker = new Worker(join(__dirname, 'extract-worker.js'), {
+      workerData,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
+    let steps: Array<Promise<unknown>>;
+    if (zstd) {
+      totals = watchExtractWorker(worker, teardown.signal);
+      steps = [pipeline([options.input, digest, ...(options.decrypt ? [options.decrypt] : []), zstd.stdin], { signal: teardown.signal }), zstd.exited, totals];
+    } else {
+      const sink = new BatchSink(worker, teardown.signal, tuning);
+      totals = sink.done;
+      const read = pipeline(options.input, digest, { signal: teardown.signal });
+      steps = [read, ...decompressInto(digest, options.compression, sink, teardown.signal, options.decrypt), sink.done];
+    }
+    await settleAll(steps, teardown);
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
-    throw error;
+    teardown.abort(error); // a step that was never started
+    throw await explain(error, zstd?.exited);
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort);
     options.input.destroy();
-    await worker.terminate();
+    // settleAll has seen zstd exit; if it never ran (the worker failed to start), the abort above killed
+    // it. Its exit releases a worker blocked reading the pipe, so terminate() returns.
+    await zstd?.exited.catch(() => undefined);
+    await worker?.terminate();
+    if (zstd) closeSync(zstd.outputFd);
   }
-  const totals = await sink.done;
-  return { sha256: digest.sha256(), bytes: digest.bytes, ...totals };
+  return { sha256: digest.sha256(), bytes: digest.bytes, ...(await totals) };
 }
 
-type Totals = Pick<ExtractResult, 'entryCount' | 'fileCount' | 'contentBytes'>;
-
-/** The worker as a Writable: a write completes as soon as fewer than IN_FLIGHT chunks wait for it. */
-class WorkerSink extends Writable {
-  readonly done: Promise<Totals>;
-  private inFlight = 0;
-  private resumeWrites: (() => void) | undefined;
-  private finishEnd: (() => void) | undefined;
-
-  constructor(
-    private readonly worker: Worker,
-    signal: AbortSignal,
-  ) {
-    super();
-    this.done = new Promise<Totals>((resolve, reject) => {
-      // Another step failed: the worker waits for chunks that will never come.
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-      worker.on('message', (reply: ExtractReply) => {
-        if (reply.kind === 'ack') {
-          this.inFlight--;
-          const resume = this.resumeWrites;
-          this.resumeWrites = undefined;
-          resume?.();
-        } else if (reply.kind === 'done') {
-          resolve(reply);
-          this.finishEnd?.();
-        } else {
-          const error = Object.assign(new Error(reply.message), { code: reply.code });
-          reject(error);
-          this.destroy(error);
-        }
-      });
-      worker.once('error', (error) => {
-        reject(error);
-        this.destroy(error);
-      });
-      worker.once('exit', (code) => reject(new Error(`the extraction worker stopped (exit code ${code})`)));
-    });
-    // Observed here; extractArchive awaits it.
-    this.done.catch(() => undefined);
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.post({ kind: 'chunk', chunk });
-    this.inFlight++;
-    if (this.inFlight < IN_FLIGHT) callback();
-    else this.resumeWrites = () => callback();
-  }
-
-  override _final(callback: (error?: Error | null) => void): void {
-    this.finishEnd = () => callback();
-    this.post({ kind: 'end' });
-  }
-
-  private post(request: ExtractRequest): void {
-    this.worker.postMessage(request);
-  }
+/**
+ * A zstd that gave up on its input (corrupt, truncated, not zstd) shows up first as EPIPE on its stdin or
+ * a truncated tar stream in the worker: its own exit status says why. Killed by teardown (an AbortError),
+ * it is not the cause.
+ */
+async function explain(failure: unknown, zstdExited: Promise<void> | undefined): Promise<unknown> {
+  if (zstdExited === undefined) return failure;
+  return zstdExited.then(
+    () => failure,
+    (zstdError: Error) => (zstdError.name === 'AbortError' ? failure : zstdError),
+  );
 }

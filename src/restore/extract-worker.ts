@@ -1,3 +1,4 @@
+import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Parser } from 'tar/parse';
 import type { ReadEntry } from 'tar/read-entry';
@@ -16,7 +17,7 @@ function run(port: NonNullable<typeof parentPort>): void {
   let fileCount = 0;
   let failed = false;
 
-  const reply = (message: ExtractReply) => port.postMessage(message);
+  const reply = (message: ExtractReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   const fail = (error: unknown) => {
     if (failed) return;
     failed = true;
@@ -59,14 +60,7 @@ function run(port: NonNullable<typeof parentPort>): void {
   });
   parser.on('error', fail);
 
-  port.on('message', (request: ExtractRequest) => {
-    if (failed) return;
-    if (request.kind === 'chunk') {
-      const buffer = Buffer.from(request.chunk.buffer, request.chunk.byteOffset, request.chunk.byteLength);
-      if (parser.write(buffer)) reply({ kind: 'ack' });
-      else parser.once('drain', () => reply({ kind: 'ack' }));
-      return;
-    }
+  const finish = () => {
     parser.once('end', () =>
       guarded(() => {
         writer.finish();
@@ -74,7 +68,47 @@ function run(port: NonNullable<typeof parentPort>): void {
       }),
     );
     parser.end();
+  };
+
+  port.on('message', (request: ExtractRequest) => {
+    if (failed) return;
+    if (request.kind === 'end') return finish();
+    const { buffer } = request;
+    // Back once the parser has written all of it (batch-sink.ts says why nothing keeps a view of it).
+    const giveBack = () => reply({ kind: 'consumed', buffer }, [buffer]);
+    if (parser.write(Buffer.from(buffer, 0, request.length))) giveBack();
+    else parser.once('drain', giveBack);
   });
+  // The listener above keeps the worker alive until extractArchive terminates it, in this mode too.
+  if (data.input !== undefined) readStream(data.input.fd, Buffer.alloc(data.input.readBytes));
+
+  /**
+   * Reads the tar stream from a pipe with blocking reads into one buffer, parsing each time it is full, until
+   * the end of the stream: no message per batch, and the main thread never sees the data. The buffer is
+   * only parsed when full (the last one excepted), so that, as with batches, the parser consumes it whole
+   * and keeps no view of it when it is filled again.
+   */
+  function readStream(fd: number, buffer: Buffer): void {
+    while (!failed) {
+      let filled = 0;
+      try {
+        while (filled < buffer.length) {
+          const read = readSync(fd, buffer, filled, buffer.length - filled, null);
+          if (read === 0) break;
+          filled += read;
+        }
+      } catch (error) {
+        return fail(error);
+      }
+      const last = filled < buffer.length;
+      const next = last ? finish : () => readStream(fd, buffer);
+      if (filled > 0 && !parser.write(buffer.subarray(0, filled))) {
+        parser.once('drain', next);
+        return;
+      }
+      if (last) return next();
+    }
+  }
 }
 
 if (parentPort) run(parentPort);

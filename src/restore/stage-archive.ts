@@ -4,7 +4,7 @@ import { decryptionStage } from '../crypto/archive-cipher';
 import { NO_KEYS, type ArchiveKeys } from '../crypto/archive-keys';
 import type { StoredArchive } from '../targets/target';
 import type { ArchiveSource } from '../targets/target-reader';
-import { extractArchive, type ExtractResult } from './extract-archive';
+import { archiveReadBytes, extractArchive, type ExtractResult } from './extract-archive';
 
 /** Left free on the volume's filesystem whatever the archive holds: the plugin's own state lives there. */
 const RESERVE_BYTES = 16 * 1024 * 1024;
@@ -37,9 +37,10 @@ export async function stageArchive(target: ArchiveSource, request: StageRequest)
     }
     // Before the archive is opened: a missing key is a clear error, not a half-read stream.
     const decrypt = decryptionStage(manifest.encryption, request.keys ?? NO_KEYS);
+    const compression = compressionOfArchive(archive.name);
     const extracted = await extractArchive({
-      input: await target.open(request.sourceVolume, archive.name),
-      compression: compressionOfArchive(archive.name),
+      input: await target.open(request.sourceVolume, archive.name, { readBytes: archiveReadBytes(compression) }),
+      compression,
       decrypt,
       destination: stagingDir,
       roomBytes: room,

@@ -7,7 +7,7 @@ import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
 import { parseArchiveName } from '../backup/archive-name';
 import { syncDirectory, writeFileAtomically } from '../volumes/atomic-file';
 import { isLeftover, PARTIAL_PREFIX } from './leftovers';
-import type { ArchiveUpload, StoredArchive, Target } from './target';
+import type { ArchiveUpload, OpenOptions, StoredArchive, Target } from './target';
 
 /** The embedded default target: a folder per volume under the settable archive mount. */
 export class LocalTarget implements Target {
@@ -63,8 +63,8 @@ export class LocalTarget implements Target {
     await rm(join(this.root, volume, archive), { force: true });
   }
 
-  async open(volume: string, archive: string): Promise<Readable> {
-    const stream = createReadStream(join(this.root, volume, archive));
+  async open(volume: string, archive: string, options: OpenOptions = {}): Promise<Readable> {
+    const stream = createReadStream(join(this.root, volume, archive), { highWaterMark: options.readBytes });
     await new Promise<void>((resolve, reject) => stream.once('open', () => resolve()).once('error', reject));
     return stream;
   }

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { ArchiveManifest } from '../backup/archive-manifest';
 import type { DockerApi } from '../docker/docker-api';
 import { writeFileAtomically } from '../volumes/atomic-file';
-import type { ArchiveUpload, StoredArchive, Target } from './target';
+import type { ArchiveUpload, OpenOptions, StoredArchive, Target } from './target';
 
 const ASK_TIMEOUT_MS = 2_000;
 
@@ -75,8 +75,8 @@ export class NodeFolderTarget implements Target {
     await this.inner.remove(await this.folders.folderOf(volume), archive);
   }
 
-  async open(volume: string, archive: string): Promise<Readable> {
-    return this.inner.open(await this.folders.folderOf(volume), archive);
+  async open(volume: string, archive: string, options?: OpenOptions): Promise<Readable> {
+    return this.inner.open(await this.folders.folderOf(volume), archive, options);
   }
 
   async removeIncomplete(volume: string): Promise<string[]> {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { StoredArchive, Target } from './target';
+import type { OpenOptions, StoredArchive, Target } from './target';
 
 /** What restore, verify and listing need of archives: the read side of a Target. */
 export type ArchiveSource = Pick<Target, 'name' | 'list' | 'open'>;
@@ -41,10 +41,10 @@ export class TargetReader implements ArchiveSource {
     return [...byName.values()].sort((a, b) => b.manifest.created.localeCompare(a.manifest.created));
   }
 
-  async open(volume: string, archive: string): Promise<Readable> {
+  async open(volume: string, archive: string, options?: OpenOptions): Promise<Readable> {
     const holder = (await this.list(volume)).find((stored) => stored.name === archive);
     const target = this.targets.find((candidate) => candidate.name === holder?.target);
     if (!target) throw new Error(`no complete archive ${archive} in target ${this.name}`);
-    return target.open(volume, archive);
+    return target.open(volume, archive, options);
   }
 }

@@ -1,6 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
 import type { ArchiveManifest } from '../backup/archive-manifest';
 
+/** How to read an archive; a hint a target may ignore (remote ones read as their library does). */
+export interface OpenOptions {
+  /** The size of the chunks to read the archive in. */
+  readBytes?: number;
+}
+
 /** A complete archive: one whose manifest exists. */
 export interface StoredArchive {
   name: string;
@@ -27,7 +33,8 @@ export interface Target {
   list(volume: string): Promise<StoredArchive[]>;
   /** Removes the manifest first, so a half-removed archive is incomplete rather than broken. */
   remove(volume: string, archive: string): Promise<void>;
-  open(volume: string, archive: string): Promise<Readable>;
+  /** readBytes: the size of the chunks to read, where the target reads in chunks (a hint). */
+  open(volume: string, archive: string, options?: OpenOptions): Promise<Readable>;
   /** Deletes what an interrupted run left: partial uploads and archives without a manifest. */
   removeIncomplete(volume: string): Promise<string[]>;
 }
