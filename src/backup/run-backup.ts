@@ -147,7 +147,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     for (const target of kept) warnings.push(await prune(deps, target, volume, options, record));
     record.warning = warnings.filter(Boolean).join('; ') || undefined;
   } catch (error) {
-    record.error = targets.redact((error as Error).message);
+    // When the targets were what failed, their own errors (each naming its target) say why; the error
+    // that surfaced here is only the last of them, without the target's name.
+    const targetsFailed = upload?.outcomes().some((outcome) => outcome.result === 'failed') ?? false;
+    record.error = targets.redact((targetsFailed && upload ? upload.failure() : (error as Error)).message);
     logger.error(`Backup of volume ${volume} failed: ${record.error}`);
     // Nothing complete-looking may stay anywhere: a run that failed before any target held the whole
     // archive and its manifest removes what it uploaded, in every target.

@@ -52,7 +52,7 @@ export class RemoteTarget implements Target {
         if (this.store.atomicUploads) return session.writeText(final, text);
         // A manifest cut short would be unreadable, and its archive incomplete rather than wrong; the
         // rename still keeps a reader from ever seeing half of one.
-        const temporary = posix.join(manifest.volume, `${PARTIAL_PREFIX}${manifestName(manifest.archive)}`);
+        const temporary = posix.join(volume, `${PARTIAL_PREFIX}${manifestName(manifest.archive)}`);
         await session.writeText(temporary, text);
         await session.rename(temporary, final);
       }),

@@ -31,6 +31,9 @@ export class SftpStore implements RemoteStore {
     const client = await this.connect();
     const stream = client.createWriteStream(this.remote(path)) as Writable;
     const closed = settledOnClose(stream);
+    // The server may refuse the file before anyone waits for the upload to end (a folder it may not
+    // write to): that rejection is reported by done() or abort(), not left unhandled (which ends the plugin).
+    closed.catch(() => undefined);
     const end = () => client.end().catch(() => undefined);
     return {
       stream,

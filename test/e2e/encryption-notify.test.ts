@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +15,7 @@ import { createPlugin, enablePlugin, HOST_DATA_DIR, hostVolumeDir, installFreshP
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { assertSameTree } from '../helpers/tree-compare';
 import { useUniquePrefix } from '../helpers/unique-prefix';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 const execFileAsync = promisify(execFile);
 
@@ -36,11 +35,6 @@ interface RunResult {
   result: string;
   archive?: string;
   error?: string;
-}
-
-interface Received {
-  path: string;
-  body: { volume: string; result: string; error: string | null; text: string; content: string };
 }
 
 function dataDir(volume: string): string {
@@ -83,7 +77,7 @@ describe('encryption and notifications with the real plugin', { timeout: 900_000
   const gpgPassphrase = `gpg-${randomBytes(12).toString('hex')}`;
   const wrongPassphrase = `wrong-${randomBytes(12).toString('hex')}`;
   const hookToken = `hooktoken${randomBytes(8).toString('hex')}`;
-  const received: Received[] = [];
+  let hooks: WebhookReceiver;
   const pluginIds: string[] = [];
   const toRemove: string[] = [];
   let ageKey = { file: '', identity: '', recipient: '' };
@@ -91,14 +85,6 @@ describe('encryption and notifications with the real plugin', { timeout: 900_000
   let hookUrl = '';
   let logMark: LogMark;
   let defaultsRestored = false;
-  const server = createServer((request: IncomingMessage, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      received.push({ path: request.url ?? '', body: JSON.parse(text) as Received['body'] });
-      response.writeHead(204).end();
-    });
-  });
   const settings = () => ({
     GPG_PASSPHRASE: gpgPassphrase,
     AGE_RECIPIENTS: ageKey.recipient,
@@ -123,8 +109,8 @@ describe('encryption and notifications with the real plugin', { timeout: 900_000
     ageKey = await makeKey('age-key');
     wrongAgeKey = await makeKey('wrong-age-key');
     // The plugin runs with host networking (config.json), so it reaches a receiver on 127.0.0.1.
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    hookUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook/${hookToken}`;
+    hooks = await startWebhookReceiver();
+    hookUrl = hooks.url(`/hook/${hookToken}`);
     logMark = await markEngineLog();
     pluginIds.push(await installWithSettings(settings()));
   });
@@ -134,7 +120,7 @@ describe('encryption and notifications with the real plugin', { timeout: 900_000
     // Leave the plugin as the other suites expect it: a fresh install with default settings.
     if (!defaultsRestored) await installFreshPlugin().catch(() => undefined);
     await rm(secretsDir, { recursive: true, force: true });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await hooks?.close();
   });
 
   const expected: Record<string, string> = {};
@@ -210,9 +196,9 @@ describe('encryption and notifications with the real plugin', { timeout: 900_000
     ]);
     const outcome = await backupvolCli(['backup', gpgVolume, '--json']);
     assert.equal(outcome.code, 1, outcome.stdout);
-    await eventually('the webhook got the failure', async () => received.length > 0, 30_000);
-    assert.equal(received.length, 1, 'one failure; no post for the successful runs before it');
-    const [post] = received;
+    await eventually('the webhook got the failure', async () => hooks.received.length > 0, 30_000);
+    assert.equal(hooks.received.length, 1, 'one failure; no post for the successful runs before it');
+    const [post] = hooks.received;
     assert.equal(post.path, `/hook/${hookToken}`);
     assert.equal(post.body.volume, gpgVolume);
     assert.equal(post.body.result, 'failed');

@@ -14,6 +14,10 @@ import { startSftpServer, type SftpTestServer } from '../helpers/sftp-server';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { useUniquePrefix } from '../helpers/unique-prefix';
 import { startWebdavServer, type WebdavTestServer } from '../helpers/webdav-server';
+import { eventually } from '../helpers/eventually';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
+import { chmod, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /**
  * The real plugin in the real engine backing up to S3 (s3rver), SFTP (Debian's sshd) and WebDAV (Debian's
@@ -25,12 +29,15 @@ describe('remote targets', { timeout: 900_000 }, () => {
   let s3: S3TestServer;
   let sftp: SftpTestServer;
   let webdav: WebdavTestServer;
+  let hooks: WebhookReceiver;
   let settings: Record<string, string> = {};
 
   before(async () => {
     await assertTestImage();
-    [s3, sftp, webdav] = await Promise.all([startS3Server(), startSftpServer(), startWebdavServer()]);
+    [s3, sftp, webdav, hooks] = await Promise.all([startS3Server(), startSftpServer(), startWebdavServer(), startWebhookReceiver()]);
     settings = {
+      NOTIFY_URLS: hooks.url('/hook'),
+      NOTIFY_LEVEL: 'error',
       ...s3.settings,
       S3_PREFIX: 'e2e',
       SFTP_HOST: sftp.host,
@@ -52,7 +59,7 @@ describe('remote targets', { timeout: 900_000 }, () => {
   after(async () => {
     // The plugin goes back to its defaults (no settings pointing at servers that are gone).
     await installFreshPlugin().catch((error: Error) => console.error(`reinstalling the plugin: ${error.message}`));
-    await Promise.all([s3?.close(), sftp?.close(), webdav?.close()]);
+    await Promise.all([s3?.close(), sftp?.close(), webdav?.close(), hooks?.close()]);
   });
 
   /** The targets as the plugin sees them, read from the test process with the plugin's own code. */
@@ -159,5 +166,32 @@ describe('remote targets', { timeout: 900_000 }, () => {
     } finally {
       webdav = await startWebdavServer();
     }
+  });
+
+  it('a target that refuses the upload fails the run cleanly, names the target, and the failure is notified', async () => {
+    const volume = `${prefix}refused`;
+    const app = `${prefix}refused-app`;
+    await volumeWithData(volume, 'sftp');
+    await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
+    // The volume's folder on the server exists but its user may not write there: the server refuses.
+    const refusing = join(sftp.storeDir, volume);
+    await mkdir(refusing);
+    await chmod(refusing, 0o555);
+    const posted = hooks.received.length;
+
+    const { code, record } = await backup(volume);
+    assert.equal(code, 1);
+    assert.equal(record.result, 'failed');
+    assert.match(record.error ?? '', /^target sftp: /);
+    assert.deepEqual(record.stopped, [app]);
+    assert.ok(await isRunning(app), 'the app runs again');
+    assert.deepEqual(await fromTest('sftp').list(volume), [], 'nothing complete-looking on the server');
+    assert.match((await backupStatus(volume)).lastRun?.error ?? '', /target sftp: /);
+    await eventually('the webhook got the failure', async () => hooks.received.length > posted, 30_000);
+    const post = hooks.received[hooks.received.length - 1];
+    assert.equal(post.body.volume, volume);
+    assert.equal(post.body.result, 'failed');
+    assert.match(post.body.text, /FAILED.*target sftp/);
+    assert.ok(!JSON.stringify(hooks.received).includes(settings.SFTP_PASSWORD), 'no secret in a notification');
   });
 });
