@@ -5,6 +5,7 @@ import { ChunkCoalescer } from './chunk-coalescer';
 import { DigestStream } from './digest-stream';
 import { createGcPacer } from './gc-pacer';
 import { GzipMembers } from './gzip-members';
+import { isLocalFileOutput } from './local-file-output';
 import { packVolume } from './pack-volume';
 import { settleAll } from './settle-all';
 import { startZstdCompressor } from './zstd-compressor';
@@ -58,7 +59,14 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   let packed: Promise<{ fileCount: number }>;
   const steps: Array<Promise<unknown>> = [];
   let zstdExited: Promise<void> | undefined;
-  if (options.compression === 'none') {
+  if (options.compression === 'none' && isLocalFileOutput(options.output)) {
+    // Zero copy: the worker's batches are hashed and written to the file as they are, and go back to the
+    // worker once written. packVolume ends the output; on failure it is left for us to destroy.
+    const output = options.output;
+    packed = packVolume({ ...pack, destination: output, zeroCopy: true, observe: digest.observe });
+    packed.catch(() => output.destroy());
+    steps.push(packed);
+  } else if (options.compression === 'none') {
     packed = packVolume({ ...pack, destination: digest });
     steps.push(packed, pipeline(digest, options.output, { signal: teardown.signal }));
   } else if (options.compression === 'gzip') {
