@@ -1,11 +1,10 @@
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../volumes/volume-options';
-import { ChunkCoalescer } from './chunk-coalescer';
 import { DigestStream } from './digest-stream';
 import { createGcPacer } from './gc-pacer';
 import { GzipMembers } from './gzip-members';
-import { isLocalFileOutput } from './local-file-output';
+import { gatheredOutput, isLocalFileOutput } from './local-file-output';
 import { packVolume } from './pack-volume';
 import { settleAll } from './settle-all';
 import { startZstdCompressor } from './zstd-compressor';
@@ -13,10 +12,13 @@ import { startZstdCompressor } from './zstd-compressor';
 /** See gc-pacer.ts; the interval was measured with `npm run bench` (BENCHMARKS.md). */
 const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
 /**
- * zstd's output (64 KiB pipe reads) reaches output in chunks of about this size (see chunk-coalescer.ts).
- * Not gzip's: its members already come in ~100 KiB+ runs, and coalescing them cost more RSS than time.
+ * zstd's output (64 KiB pipe reads) reaches output in chunks of about this size (see chunk-coalescer.ts,
+ * pooled-file-writer.ts). Not gzip's: its members already come in ~100 KiB+ runs, and coalescing them cost
+ * more RSS than time (a pooled copy too: +6 MiB, BENCHMARKS.md).
  */
 const OUTPUT_CHUNK_BYTES = 512 * 1024;
+
+const GZIP_BATCHES = { batchBytes: 512 * 1024, poolSize: 3 };
 
 export interface CreateArchiveOptions {
   sourceDir: string;
@@ -71,8 +73,9 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     steps.push(packed, pipeline(digest, options.output, { signal: teardown.signal }));
   } else if (options.compression === 'gzip') {
     const gzip = new GzipMembers();
-    // zeroCopy: GzipMembers copies each chunk into its blocks before calling back.
-    packed = packVolume({ ...pack, destination: gzip, zeroCopy: true });
+    // zeroCopy: GzipMembers copies each chunk into its blocks before calling back. Batches of one block,
+    // three of them: the worker needs no more to keep the members busy (-3 MiB RSS against 4 x 1 MiB).
+    packed = packVolume({ ...pack, destination: gzip, zeroCopy: true, tuning: GZIP_BATCHES });
     steps.push(packed, pipeline(gzip, digest, options.output, { signal: teardown.signal }));
   } else {
     const zstd = await startZstdCompressor(teardown.signal).catch((error: unknown) => {
@@ -83,7 +86,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     // Closing the pipe once the worker stopped is zstd's end of input (or, after a failure, moot: zstd
     // has been killed).
     packed = packVolume({ ...pack, destination: { fd: zstd.inputFd } }).finally(() => zstd.close());
-    const toOutput = pipeline(zstd.stdout, digest, new ChunkCoalescer(OUTPUT_CHUNK_BYTES), options.output, { signal: teardown.signal });
+    const toOutput = pipeline([zstd.stdout, digest, ...gatheredOutput(options.output, OUTPUT_CHUNK_BYTES)], { signal: teardown.signal });
     steps.push(packed, toOutput, zstd.exited);
   }
   try {
