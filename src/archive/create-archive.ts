@@ -1,10 +1,10 @@
 import type { Duplex, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../volumes/volume-options';
-import { ChunkCoalescer } from './chunk-coalescer';
 import { DigestStream } from './digest-stream';
 import { createGcPacer } from './gc-pacer';
 import { GzipMembers } from './gzip-members';
+import { gatheredOutput, isLocalFileOutput } from './local-file-output';
 import { packVolume } from './pack-volume';
 import { settleAll } from './settle-all';
 import { startZstdCompressor } from './zstd-compressor';
@@ -12,10 +12,13 @@ import { startZstdCompressor } from './zstd-compressor';
 /** See gc-pacer.ts; the interval was measured with `npm run bench` (BENCHMARKS.md). */
 const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
 /**
- * zstd's output (64 KiB pipe reads) reaches output in chunks of about this size (see chunk-coalescer.ts).
- * Not gzip's: its members already come in ~100 KiB+ runs, and coalescing them cost more RSS than time.
+ * zstd's output (64 KiB pipe reads) reaches output in chunks of about this size (see chunk-coalescer.ts,
+ * pooled-file-writer.ts). Not gzip's: its members already come in ~100 KiB+ runs, and coalescing them cost
+ * more RSS than time (a pooled copy too: +6 MiB, BENCHMARKS.md).
  */
 const OUTPUT_CHUNK_BYTES = 512 * 1024;
+
+const GZIP_BATCHES = { batchBytes: 512 * 1024, poolSize: 3 };
 
 export interface CreateArchiveOptions {
   sourceDir: string;
@@ -62,13 +65,21 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   let zstdExited: Promise<void> | undefined;
   // Encryption sits between compression and the digest: the manifest's sha256 is of the stored bytes.
   const encrypt = options.encrypt ? [options.encrypt] : [];
-  if (options.compression === 'none') {
+  if (options.compression === 'none' && !options.encrypt && isLocalFileOutput(options.output)) {
+    // Zero copy: the worker's batches are hashed and written to the file as they are, and go back to the
+    // worker once written. packVolume ends the output; on failure it is left for us to destroy.
+    const output = options.output;
+    packed = packVolume({ ...pack, destination: output, zeroCopy: true, observe: digest.observe });
+    packed.catch(() => output.destroy());
+    steps.push(packed);
+  } else if (options.compression === 'none') {
     packed = packVolume({ ...pack, destination: options.encrypt ?? digest });
     steps.push(packed, pipeline([...encrypt, digest, options.output], { signal: teardown.signal }));
   } else if (options.compression === 'gzip') {
     const gzip = new GzipMembers();
-    // zeroCopy: GzipMembers copies each chunk into its blocks before calling back.
-    packed = packVolume({ ...pack, destination: gzip, zeroCopy: true });
+    // zeroCopy: GzipMembers copies each chunk into its blocks before calling back. Batches of one block,
+    // three of them: the worker needs no more to keep the members busy (-3 MiB RSS against 4 x 1 MiB).
+    packed = packVolume({ ...pack, destination: gzip, zeroCopy: true, tuning: GZIP_BATCHES });
     steps.push(packed, pipeline([gzip, ...encrypt, digest, options.output], { signal: teardown.signal }));
   } else {
     const zstd = await startZstdCompressor(teardown.signal).catch((error: unknown) => {
@@ -79,7 +90,9 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
     // Closing the pipe once the worker stopped is zstd's end of input (or, after a failure, moot: zstd
     // has been killed).
     packed = packVolume({ ...pack, destination: { fd: zstd.inputFd } }).finally(() => zstd.close());
-    const toOutput = pipeline([zstd.stdout, ...encrypt, digest, new ChunkCoalescer(OUTPUT_CHUNK_BYTES), options.output], { signal: teardown.signal });
+    const toOutput = pipeline([zstd.stdout, ...encrypt, digest, ...gatheredOutput(options.output, OUTPUT_CHUNK_BYTES)], {
+      signal: teardown.signal,
+    });
     steps.push(packed, toOutput, zstd.exited);
   }
   try {

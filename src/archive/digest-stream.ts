@@ -1,7 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
-/** Passes bytes through unchanged, counting them and hashing them (sha256) on the way to the target. */
+/**
+ * Passes bytes through unchanged, counting them and hashing them (sha256) on the way to the target. Bytes
+ * written to the target by other means (see create-archive.ts) are counted and hashed with observe().
+ */
 export class DigestStream extends Transform {
   private readonly hash: Hash = createHash('sha256');
   private count = 0;
@@ -20,10 +23,15 @@ export class DigestStream extends Transform {
     return this.hash.copy().digest('hex');
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+  /** Counts and hashes a chunk that reaches the target without going through this stream. */
+  readonly observe = (chunk: Buffer): void => {
     this.hash.update(chunk);
     this.count += chunk.length;
     this.onChunk?.(chunk.length);
+  };
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.observe(chunk);
     callback(null, chunk);
   }
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { CONTROL_SLOTS, STOP, WAITING, WAKE, type PackWorkerData, type PackWorkerMessage } from './pack-worker-protocol';
@@ -15,10 +15,13 @@ export interface PackVolumeOptions {
   destination: Writable | { fd: number };
   /**
    * Write the worker's batches themselves, to be reused once destination's write callback ran. Only for
-   * destinations known to be done with a chunk by then (a pipe to a child process). A generic Writable may
+   * destinations known to be done with a chunk by then (GzipMembers, which copies it; a local file, see
+   * local-file-output.ts). A generic Writable may
    * keep a reference (e.g. one that collects parts for an upload), so by default it gets a copy.
    */
   zeroCopy?: boolean;
+  /** Called with each chunk right before it is written to a Writable destination (to hash it, say). */
+  observe?: (chunk: Buffer) => void;
   signal?: AbortSignal;
   tuning?: Partial<PackTuning>;
 }
@@ -49,7 +52,8 @@ const PIPE_BATCH_BYTES = 128 * 1024;
 export function packVolume(options: PackVolumeOptions): Promise<{ fileCount: number }> {
   options.signal?.throwIfAborted();
   const { destination } = options;
-  const toFd = 'fd' in destination;
+  // Not `'fd' in destination`: a file's WriteStream has an fd too.
+  const toFd = !(destination instanceof Writable);
   const batchBytes = toFd ? PIPE_BATCH_BYTES : options.zeroCopy ? ZERO_COPY_BATCH_BYTES : DEFAULT_TUNING.batchBytes;
   const tuning = { ...DEFAULT_TUNING, batchBytes, ...options.tuning };
   const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
@@ -108,6 +112,7 @@ export function packVolume(options: PackVolumeOptions): Promise<{ fileCount: num
         // A copy is allocated here, on this thread's young generation, where the GC pacer frees it soon
         // (a transferred buffer dropped here would wait for a full GC; see gc-pacer.ts).
         const chunk = options.zeroCopy ? batch : Buffer.from(batch);
+        options.observe?.(chunk);
         // The batch goes back only after the write completed: that is the backpressure on the worker.
         destination.write(chunk, (error) => {
           if (error) return stop(error);

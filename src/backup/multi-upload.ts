@@ -67,10 +67,15 @@ export class MultiUpload {
     if (this.succeeded().length === 0) throw this.failure();
   }
 
-  /** The archive's bytes go here, to every target at once. */
+  /**
+   * The archive's bytes go here, to every target at once. With one target, straight to its upload: the
+   * fan-out would only add a copy, and a local file taken as it is lets the archive pipeline write the
+   * packing worker's own buffers (createArchive, local-file-output.ts).
+   */
   get stream(): Writable {
     if (!this.fanOut) throw new Error('begin() first');
-    return this.fanOut;
+    const started = this.branches.filter((branch) => branch.upload);
+    return started.length === 1 && started[0].stream ? started[0].stream : this.fanOut;
   }
 
   /** Commits every upload still going; one that cannot commit is failed and removed. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readlink, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -9,7 +9,7 @@ import { createArchive } from '../../src/archive/create-archive';
 import { LocalTarget } from '../../src/targets/local-target';
 import type { Compression } from '../../src/volumes/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
-import { buildVolume } from './archive-fixtures';
+import { buildVolume, openFilesUnder } from './archive-fixtures';
 
 const COMPRESSIONS: Compression[] = ['gzip', 'zstd', 'none'];
 
@@ -32,16 +32,6 @@ async function volumeWithData(label: string): Promise<{ dir: string; source: str
   // Random data keeps the compressed stream large enough to fail half-way.
   await writeFile(join(source, 'random.bin'), randomBytes(3_000_000));
   return { dir, source };
-}
-
-/** Files of the volume this process still has open: a stopped archive must have closed them all. */
-async function openFilesUnder(dir: string): Promise<string[]> {
-  const open: string[] = [];
-  for (const fd of await readdir('/proc/self/fd')) {
-    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
-    if (target.startsWith(dir)) open.push(target);
-  }
-  return open;
 }
 
 function zstdChildren(): string {

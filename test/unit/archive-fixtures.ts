@@ -81,6 +81,16 @@ export async function describeTree(root: string): Promise<Map<string, TreeEntry>
   return entries;
 }
 
+/** Files of the volume this process still has open: a stopped archive must have closed them all. */
+export async function openFilesUnder(dir: string): Promise<string[]> {
+  const open: string[] = [];
+  for (const fd of await readdir('/proc/self/fd')) {
+    const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+    if (target.startsWith(dir)) open.push(target);
+  }
+  return open;
+}
+
 /** Archives `sourceDir` into `path` (a plain file stream, as the bench does). */
 export async function archiveToFile(sourceDir: string, path: string, compression: Compression, exclude: string[] = []): Promise<ArchiveResult> {
   const output = createWriteStream(path);
