@@ -68,14 +68,17 @@ export class MultiUpload {
   }
 
   /**
-   * The archive's bytes go here, to every target at once. With one target, straight to its upload: the
-   * fan-out would only add a copy, and a local file taken as it is lets the archive pipeline write the
-   * packing worker's own buffers (createArchive, local-file-output.ts).
+   * The archive's bytes go here, to every target at once. With the local target alone, straight into its
+   * file: the fan-out would only add a copy, and a local file taken as it is lets the archive pipeline
+   * write the packing worker's own buffers (createArchive, local-file-output.ts). Remote uploads always go
+   * through the fan-out, which copes with an upload that fails before the first byte (an SFTP server
+   * refusing the file hung a run that wrote to it directly).
    */
   get stream(): Writable {
     if (!this.fanOut) throw new Error('begin() first');
     const started = this.branches.filter((branch) => branch.upload);
-    return started.length === 1 && started[0].stream ? started[0].stream : this.fanOut;
+    const [only] = started;
+    return started.length === 1 && only.name === 'local' && only.stream ? only.stream : this.fanOut;
   }
 
   /** Commits every upload still going; one that cannot commit is failed and removed. */
