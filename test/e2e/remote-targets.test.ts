@@ -8,7 +8,8 @@ import { completeArchives } from '../helpers/archives';
 import { backupStatus, isRunning } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';
 import { backupvolCli } from '../helpers/host-cli';
-import { createPlugin, enablePlugin, installFreshPlugin, PLUGIN, removePlugin } from '../helpers/plugin';
+import { createPlugin, enablePlugin, installFreshPlugin, PLUGIN, pluginId, removePlugin } from '../helpers/plugin';
+import { markEngineLog, pluginLogSince, type LogMark } from '../helpers/engine-log';
 import { startS3Server, type S3TestServer } from '../helpers/s3-server';
 import { startSftpServer, type SftpTestServer } from '../helpers/sftp-server';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
@@ -31,6 +32,7 @@ describe('remote targets', { timeout: 900_000 }, () => {
   let webdav: WebdavTestServer;
   let hooks: WebhookReceiver;
   let settings: Record<string, string> = {};
+  let logMark: LogMark;
 
   before(async () => {
     await assertTestImage();
@@ -51,6 +53,7 @@ describe('remote targets', { timeout: 900_000 }, () => {
       WEBDAV_PASSWORD: webdav.password,
       WEBDAV_PATH: '/backups',
     };
+    logMark = await markEngineLog();
     await removePlugin();
     await createPlugin();
     await enablePlugin();
@@ -193,5 +196,17 @@ describe('remote targets', { timeout: 900_000 }, () => {
     assert.equal(post.body.result, 'failed');
     assert.match(post.body.text, /FAILED.*target sftp/);
     assert.ok(!JSON.stringify(hooks.received).includes(settings.SFTP_PASSWORD), 'no secret in a notification');
+  });
+
+  it('no target secret appears in the plugin log or in any volume status', async () => {
+    const log = (await pluginLogSince(logMark, [await pluginId()])).join('\n');
+    assert.match(log, /Archiving volume .* to sftp/, 'the plugin log was found');
+    const names = (await docker(['volume', 'ls', '--quiet'])).split('\n').filter((name) => name.startsWith(prefix));
+    const statuses = await docker(['volume', 'inspect', ...names]);
+    for (const key of ['S3_SECRET_ACCESS_KEY', 'SFTP_PASSWORD', 'WEBDAV_PASSWORD']) {
+      assert.ok(settings[key] && settings[key].length >= 4, `${key} is set for the test`);
+      assert.ok(!log.includes(settings[key]), `${key} is in the plugin log`);
+      assert.ok(!statuses.includes(settings[key]), `${key} is in a volume status`);
+    }
   });
 });
