@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import { isLocalFileOutput } from '../archive/local-file-output';
 import { FanOut, type FanOutBranch } from '../targets/fan-out';
 import type { ArchiveUpload, Target } from '../targets/target';
 
@@ -68,17 +69,16 @@ export class MultiUpload {
   }
 
   /**
-   * The archive's bytes go here, to every target at once. With the local target alone, straight into its
-   * file: the fan-out would only add a copy, and a local file taken as it is lets the archive pipeline
-   * write the packing worker's own buffers (createArchive, local-file-output.ts). Remote uploads always go
-   * through the fan-out, which copes with an upload that fails before the first byte (an SFTP server
-   * refusing the file hung a run that wrote to it directly).
+   * The archive's bytes go here, to every target at once. When the only upload is a plain local file,
+   * straight into it: createArchive then writes the packing worker's own buffers (local-file-output.ts),
+   * which the fan-out's hop would prevent. Any other upload goes through the fan-out, which copes with one
+   * that fails before its first byte (an SFTP server refusing the file hung a run that wrote to it directly).
    */
   get stream(): Writable {
     if (!this.fanOut) throw new Error('begin() first');
     const started = this.branches.filter((branch) => branch.upload);
-    const [only] = started;
-    return started.length === 1 && only.name === 'local' && only.stream ? only.stream : this.fanOut;
+    const only = started.length === 1 ? started[0].stream : undefined;
+    return only && isLocalFileOutput(only) ? only : this.fanOut;
   }
 
   /** Commits every upload still going; one that cannot commit is failed and removed. */
