@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { archiveReadBytes, extractArchive } from '../src/restore/extract-archive';
 import type { Compression } from '../src/volumes/volume-options';
@@ -7,11 +8,10 @@ import { runNodeChild } from './node-child';
  * Runs one extractArchive (the path every restore takes, src/restore/stage-archive.ts) in its own process
  * (see node-child.ts). Usage: restore-child.js COMPRESSION ARCHIVE DESTINATION (an empty directory)
  */
-runNodeChild(async ([compression, archivePath, destination]) =>
-  // Read as stageArchive has LocalTarget read it.
-  extractArchive({
-    input: createReadStream(archivePath, { highWaterMark: archiveReadBytes(compression as Compression) }),
-    compression: compression as Compression,
-    destination,
-  }),
-);
+runNodeChild(async ([compression, archivePath, destination]) => {
+  // Read as stageArchive has LocalTarget read it: opened before extractArchive sees it, so a zstd archive
+  // takes the path of a local file (zstd reads it itself).
+  const input = createReadStream(archivePath, { highWaterMark: archiveReadBytes(compression as Compression) });
+  await once(input, 'open');
+  return extractArchive({ input, compression: compression as Compression, destination });
+});

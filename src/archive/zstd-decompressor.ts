@@ -1,11 +1,12 @@
 import { closeSync, constants, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { reopenForReading } from './archive-file';
 import { makeNamedPipe } from './named-pipe';
 import { spawnZstd } from './zstd-process';
 
 export interface ZstdDecompressor {
-  /** zstd's stdin: the archive's bytes as stored. */
-  stdin: Writable;
+  /** zstd's stdin: the archive's bytes as stored. null when zstd reads the archive's file itself. */
+  stdin: Writable | null;
   /**
    * Blocking read end of the pipe zstd writes the tar stream to: a worker reads it itself with readSync.
    * zstd holds the only write end, so reads see the end of the stream (0) once zstd exited, whether it
@@ -25,8 +26,23 @@ export interface ZstdDecompressor {
  * The pipe is opened here, without waiting on anyone (Linux opens a FIFO for reading and writing at once;
  * that first descriptor only lets the other two opens return), then removed from the filesystem before
  * zstd starts: nothing of it outlives this call but the two descriptors, whatever happens next.
+ *
+ * With `inputFile` (the descriptor of the archive's local file, see archive-file.ts), zstd reads the file
+ * itself, through a descriptor of its own, instead of every chunk crossing the main thread into its stdin
+ * (~0.3 s of main-thread CPU for a 360 MB archive); the caller still reads the file, to hash it.
  */
-export async function startZstdDecompressor(signal: AbortSignal): Promise<ZstdDecompressor> {
+export async function startZstdDecompressor(signal: AbortSignal, inputFile?: number): Promise<ZstdDecompressor> {
+  // Before any await: the stream that owns inputFile may close it (and the number be reused) meanwhile.
+  const input = inputFile === undefined ? undefined : reopenForReading(inputFile);
+  try {
+    return await startWithInput(signal, input);
+  } finally {
+    // zstd has its own copy (or never started).
+    if (input !== undefined) closeSync(input);
+  }
+}
+
+async function startWithInput(signal: AbortSignal, input: number | undefined): Promise<ZstdDecompressor> {
   const pipe = await makeNamedPipe(signal);
   const opened: number[] = [];
   let outputFd: number;
@@ -47,8 +63,8 @@ export async function startZstdDecompressor(signal: AbortSignal): Promise<ZstdDe
   try {
     // Node opens files close-on-exec: the child gets this descriptor as its stdout, and no other child
     // (spawned by other work meanwhile) inherits either end.
-    const zstd = spawnZstd({ direction: 'decompress', output: zstdWriteEnd, signal });
-    return { stdin: zstd.stdin as Writable, outputFd, exited: zstd.exited };
+    const zstd = spawnZstd({ direction: 'decompress', input, output: zstdWriteEnd, signal });
+    return { stdin: zstd.stdin, outputFd, exited: zstd.exited };
   } catch (error) {
     closeSync(outputFd);
     throw error;

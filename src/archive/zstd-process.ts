@@ -21,8 +21,11 @@ export interface ZstdProcess {
 
 export interface ZstdOptions {
   direction: 'compress' | 'decompress';
-  /** A file (or named pipe) to read instead of stdin; stdin is then not opened. */
-  input?: string;
+  /**
+   * What to read instead of a stdin pipe from this process: a file (or named pipe) by path, or a
+   * descriptor zstd gets as its stdin (the caller still closes its own copy).
+   */
+  input?: string | number;
   /** A descriptor (the write end of a pipe) to write to instead of a stdout pipe to this process. */
   output?: number;
   /** Aborting kills the process. */
@@ -30,8 +33,9 @@ export interface ZstdOptions {
 }
 
 export function spawnZstd(options: ZstdOptions): ZstdProcess {
-  const args = options.input === undefined ? ARGUMENTS[options.direction] : [...ARGUMENTS[options.direction], '--', options.input];
-  const stdin = options.input === undefined ? 'pipe' : 'ignore';
+  const { input } = options;
+  const args = typeof input === 'string' ? [...ARGUMENTS[options.direction], '--', input] : ARGUMENTS[options.direction];
+  const stdin = input === undefined ? 'pipe' : typeof input === 'number' ? input : 'ignore';
   const child = spawn('zstd', args, { stdio: [stdin, options.output ?? 'pipe', 'pipe'], signal: options.signal });
   let stderr = '';
   (child.stderr as Readable).setEncoding('utf8').on('data', (text: string) => {

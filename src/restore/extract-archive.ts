@@ -1,8 +1,9 @@
 import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Duplex, Readable } from 'node:stream';
+import { Writable, type Duplex, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
+import { openedFileBehind } from '../archive/archive-file';
 import { decompressInto } from '../archive/decompress';
 import { DigestStream } from '../archive/digest-stream';
 import { createGcPacer } from '../archive/gc-pacer';
@@ -63,7 +64,8 @@ export interface ExtractResult {
  * every entry (EntryGuard) and writes it (TreeWriter). gzip is inflated on the main thread (zlib's
  * threadpool) and the tar stream reaches the worker in batches (batch-sink.ts); zstd writes the tar stream
  * into a pipe the worker reads itself (zstd-decompressor.ts), so the main thread only feeds zstd the
- * archive's bytes. Rejects on the first unsafe entry, corrupt byte or write error, once the worker and any
+ * archive's bytes, or, from a plain local file that is not encrypted, only hashes them while zstd reads the
+ * file itself. Rejects on the first unsafe entry, corrupt byte or write error, once the worker and any
  * zstd process have stopped and the pipe is closed.
  */
 export async function extractArchive(options: ExtractOptions): Promise<ExtractResult> {
@@ -81,7 +83,12 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   let worker: Worker | undefined;
   let totals: Promise<ExtractTotals> | undefined;
   try {
-    if (options.compression === 'zstd') zstd = await startZstdDecompressor(teardown.signal);
+    if (options.compression === 'zstd') {
+      // startZstdDecompressor takes its own descriptor of the file before it awaits anything: nothing
+      // can close input's in between.
+      const file = options.decrypt ? undefined : openedFileBehind(options.input);
+      zstd = await startZstdDecompressor(teardown.signal, file);
+    }
     const workerData: ExtractWorkerData = {
       destination: options.destination,
       roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY,
@@ -94,7 +101,9 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     let steps: Array<Promise<unknown>>;
     if (zstd) {
       totals = watchExtractWorker(worker, teardown.signal);
-      steps = [pipeline([options.input, digest, ...(options.decrypt ? [options.decrypt] : []), zstd.stdin], { signal: teardown.signal }), zstd.exited, totals];
+      // zstd reads a local file itself: the bytes read here are only hashed.
+      const feed = zstd.stdin ? [...(options.decrypt ? [options.decrypt] : []), zstd.stdin] : [discarding()];
+      steps = [pipeline([options.input, digest, ...feed], { signal: teardown.signal }), zstd.exited, totals];
     } else {
       const sink = new BatchSink(worker, teardown.signal, tuning);
       totals = sink.done;
@@ -116,6 +125,10 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     if (zstd) closeSync(zstd.outputFd);
   }
   return { sha256: digest.sha256(), bytes: digest.bytes, ...(await totals) };
+}
+
+function discarding(): Writable {
+  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
 }
 
 /**

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import childProcess, { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, symlink } from 'node:fs/promises';
+import { once } from 'node:events';
+import { createReadStream, mkdtempSync, rmSync, type ReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { after, describe, it } from 'node:test';
+import { after, describe, it, mock } from 'node:test';
 import type { ArchiveManifest } from '../../src/backup/archive-manifest';
 import { extractArchive, type ExtractOptions } from '../../src/restore/extract-archive';
 import { stageArchive } from '../../src/restore/stage-archive';
@@ -81,6 +82,29 @@ function skippableFrame(payload: Buffer): Buffer {
   return Buffer.concat([header, payload]);
 }
 
+/** An archive file opened as LocalTarget.open opens it (a ReadStream, open when extractArchive sees it). */
+async function openedFile(path: string): Promise<ReadStream> {
+  const stream = createReadStream(path);
+  await once(stream, 'open');
+  return stream;
+}
+
+/**
+ * Runs work and returns what every zstd it started got as its stdin: a descriptor (a number) when zstd read
+ * the archive's file itself, 'pipe' when the archive's bytes were written into it.
+ */
+async function zstdStdins(work: () => Promise<unknown>): Promise<unknown[]> {
+  // zstd-process.ts reaches spawn through the module object at call time: the mock is what it calls.
+  const spawn = mock.method(childProcess, 'spawn');
+  try {
+    await work();
+  } finally {
+    spawn.mock.restore();
+  }
+  const calls = spawn.mock.calls.map((call) => call.arguments as unknown[]);
+  return calls.filter(([command]) => command === 'zstd').map(([, , options]) => (options as { stdio: unknown[] }).stdio[0]);
+}
+
 describe('extractArchive, zstd', () => {
   it('restores what createArchive archived and reports the sha256 of the stored bytes; twice, nothing left behind', async () => {
     const { dir, source, archive, sha256, fileCount } = await zstdArchiveOf('round-trip');
@@ -93,6 +117,37 @@ describe('extractArchive, zstd', () => {
       await assertSameTree(source, restored, { mtimeToleranceNs: 1_000_000_000n });
       if (name === 'second') assert.deepEqual(await leftovers(), before);
     }
+  });
+
+  it('has zstd read a local archive file itself, even once removed; the sha256 is still of the file\'s bytes', async () => {
+    const { dir, source, archive, fileCount } = await zstdArchiveOf('local-file');
+    const bytes = await readFile(archive);
+    const before = await leftovers();
+    const restored = await freshDir(dir, 'restored');
+    let result: { sha256: string; bytes: number; fileCount: number } | undefined;
+    const stdins = await zstdStdins(async () => {
+      const input = await openedFile(archive);
+      await rm(archive); // zstd opens the file through the stream's descriptor, not by its name
+      result = await extractArchive({ input, compression: 'zstd', destination: restored });
+    });
+    assert.equal(stdins.length, 1);
+    assert.equal(typeof stdins[0], 'number', 'zstd read the file, not a pipe from this process');
+    assert.equal(result?.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(result?.bytes, bytes.length);
+    assert.equal(result?.fileCount, fileCount);
+    await assertSameTree(source, restored, { mtimeToleranceNs: 1_000_000_000n });
+    assert.deepEqual(await leftovers(), before);
+  });
+
+  it('still writes into zstd\'s stdin what is not an opened local file', async () => {
+    const { dir, archive } = await zstdArchiveOf('not-a-file');
+    const bytes = await readFile(archive);
+    const fromMemory = await freshDir(dir, 'from-memory');
+    assert.deepEqual(await zstdStdins(() => extractBytes(bytes, fromMemory)), ['pipe']);
+    // Not opened yet when extractArchive sees it: its descriptor is not there to hand over.
+    const restored = await freshDir(dir, 'restored');
+    const pending = await zstdStdins(() => extractArchive({ input: createReadStream(archive), compression: 'zstd', destination: restored }));
+    assert.deepEqual(pending, ['pipe']);
   });
 
   it('reads the pipe in odd sizes: 512-byte reads, a file of 3 MiB (the pipe fills)', async () => {
@@ -134,6 +189,21 @@ describe('extractArchive, zstd', () => {
     for (const [name, input] of Object.entries({ flipped, truncated, notZstd })) {
       const destination = await freshDir(dir, name);
       await assertRejectsCleanly(() => extractBytes(input, destination), /^Error: zstd exited with code 1: /);
+    }
+  });
+
+  it('rejects a corrupt local file, or one that is not zstd, with zstd\'s reason and leaves nothing behind', async () => {
+    const { dir, archive } = await zstdArchiveOf('corrupt-file');
+    const flipped = await readFile(archive);
+    flipped[Math.floor(flipped.length / 2)] ^= 0xff;
+    const notZstd = Buffer.from('this is not zstd at all'.repeat(100));
+    for (const [name, bytes] of Object.entries({ flipped, notZstd })) {
+      const path = join(dir, `${name}.tar.zst`);
+      await writeFile(path, bytes);
+      const destination = await freshDir(dir, name);
+      const extract = async () => extractArchive({ input: await openedFile(path), compression: 'zstd', destination });
+      const stdins = await zstdStdins(() => assertRejectsCleanly(extract, /^Error: zstd exited with code 1: /));
+      assert.equal(typeof stdins[0], 'number', `${name}: zstd read the file`);
     }
   });
 
