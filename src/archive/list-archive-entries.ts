@@ -1,22 +1,12 @@
-import { Readable, Writable, type Duplex } from 'node:stream';
-import { Parser } from 'tar/parse';
-import type { ReadEntry } from 'tar/read-entry';
+import { Writable, type Duplex, type Readable } from 'node:stream';
 import type { Compression } from '../volumes/volume-options';
 import { decompressInto } from './decompress';
 import { settleAll } from './settle-all';
 import { countsAsFile } from './tar-entry';
+import { TarReader, type TarEntryHeader } from './tar-reader';
 
-export interface ArchiveEntryInfo {
-  path: string;
-  /** node-tar's type name: File, Directory, SymbolicLink, Link, FIFO, ... */
-  type: string;
-  size: number;
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  mtime?: Date;
-  linkpath?: string;
-}
+/** One entry of an archive: its header as the archive gives it (TarReader's type names). */
+export type ArchiveEntryInfo = TarEntryHeader;
 
 export interface ArchiveListing {
   entryCount: number;
@@ -39,43 +29,39 @@ export async function listArchiveEntries(
   decrypt?: Duplex,
 ): Promise<ArchiveListing> {
   const listing: ArchiveListing = { entryCount: 0, fileCount: 0, contentBytes: 0 };
-  const parser = new Parser({
-    // strict: every warning (bad checksum, truncated entry, not a tar) is an error.
-    strict: true,
-    onReadEntry: (entry: ReadEntry) => {
+  const reader = new TarReader({
+    entry: (entry) => {
       listing.entryCount++;
       listing.contentBytes += entry.size;
       if (countsAsFile(entry.type)) listing.fileCount++;
-      onEntry?.({
-        path: entry.path,
-        type: entry.type,
-        size: entry.size,
-        mode: entry.mode,
-        uid: entry.uid,
-        gid: entry.gid,
-        mtime: entry.mtime,
-        linkpath: entry.linkpath,
-      });
-      entry.resume();
+      onEntry?.(entry);
     },
+    content: () => undefined,
+    entryEnd: () => undefined,
   });
   const teardown = new AbortController();
-  await settleAll(decompressInto(input, compression, parserSink(parser), teardown.signal, decrypt), teardown);
+  await settleAll(decompressInto(input, compression, readerSink(reader), teardown.signal, decrypt), teardown);
   return listing;
 }
 
-/** node-tar's Parser is an EventEmitter with write/end, not a stream: adapt it for pipeline(). */
-export function parserSink(parser: Parser): Writable {
-  const sink = new Writable({
+/** TarReader as the end of a pipeline: it parses synchronously, so each write is done when it returns. */
+function readerSink(reader: TarReader): Writable {
+  return new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      if (parser.write(chunk)) callback();
-      else parser.once('drain', () => callback());
+      try {
+        reader.write(chunk);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
     },
     final(callback) {
-      parser.once('end', () => callback());
-      parser.end();
+      try {
+        reader.end();
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
     },
   });
-  parser.on('error', (error: Error) => sink.destroy(error));
-  return sink;
 }

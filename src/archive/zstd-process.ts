@@ -50,8 +50,11 @@ export function spawnZstd(options: ZstdOptions): ZstdProcess {
     });
     child.once('close', (code, signal) => {
       if (code === 0 && !failure) return resolve();
-      const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      reject(failure ?? new Error(`zstd ${how}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+      const reason = `${stderr.trim() ? `: ${stderr.trim()}` : ''}`;
+      // zstd's own failure is the cause even when an abort came after it: the abort's kill may reach a
+      // zstd that had already exited (a reader that saw the stream end made the caller abort).
+      if (code !== null && code !== 0) return reject(new Error(`zstd exited with code ${code}${reason}`));
+      reject(failure ?? new Error(`zstd was killed by ${signal}${reason}`));
     });
   });
   // Observed here; callers await it when they need to.

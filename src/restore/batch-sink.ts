@@ -4,7 +4,7 @@ import type { ExtractRequest } from './extract-worker-protocol';
 import { watchExtractWorker, type ExtractTotals } from './extract-worker-outcome';
 
 export interface BatchTuning {
-  /** Size of a batch (and of the extraction worker's reads of zstd's pipe); a multiple of 512 (see below). */
+  /** Size of a batch (and of the extraction worker's reads of zstd's pipe). */
   batchBytes: number;
   /** Batches in existence: writes wait while all of them are with the worker. */
   poolSize: number;
@@ -16,9 +16,9 @@ export interface BatchTuning {
  */
 export const DEFAULT_BATCH_TUNING: BatchTuning = { batchBytes: 256 * 1024, poolSize: 4 };
 
-/** The tuning to use (the default when none is given); throws when its batches are not whole tar blocks. */
+/** The tuning to use (the default when none is given); throws when it cannot work. */
 export function batchTuning(tuning: BatchTuning = DEFAULT_BATCH_TUNING): BatchTuning {
-  if (!(tuning.batchBytes > 0 && tuning.batchBytes % 512 === 0)) throw new Error('batchBytes must be a positive multiple of 512');
+  if (!(Number.isInteger(tuning.batchBytes) && tuning.batchBytes > 0)) throw new Error('batchBytes must be a positive integer');
   if (!(tuning.poolSize >= 1)) throw new Error('poolSize must be at least 1');
   return tuning;
 }
@@ -27,10 +27,8 @@ export function batchTuning(tuning: BatchTuning = DEFAULT_BATCH_TUNING): BatchTu
  * The extraction worker as a Writable: what is written is copied into pooled batches, each transferred to
  * the worker when full and reused when it comes back (extract-worker-protocol.ts says why). The pool is
  * the only buffer memory, whatever the archive's size.
- *
- * Every batch but the last is a multiple of 512 bytes, tar's block: node-tar's parser then consumes a batch
- * whole within write() (a header or a body never straddles it), so it keeps no view of a batch that is
- * handed back and filled again.
+ * A batch can be handed back and filled again as soon as the worker's TarReader returned: it keeps no
+ * view of it (a header split across two batches is copied).
  */
 export class BatchSink extends Writable {
   readonly done: Promise<ExtractTotals>;

@@ -1,7 +1,6 @@
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Parser } from 'tar/parse';
-import type { ReadEntry } from 'tar/read-entry';
+import { TarReader } from '../archive/tar-reader';
 import { countsAsFile } from '../archive/tar-entry';
 import { EntryGuard } from './entry-guard';
 import type { ExtractReply, ExtractRequest, ExtractWorkerData } from './extract-worker-protocol';
@@ -23,9 +22,9 @@ function run(port: NonNullable<typeof parentPort>): void {
     failed = true;
     writer.abandon();
     const { message, code } = error as NodeJS.ErrnoException;
-    reply({ kind: 'failed', message, code: (error as { code?: string }).code ?? code });
+    reply({ kind: 'failed', message, code });
   };
-  // Errors thrown by the writer inside node-tar's callbacks are caught here, so that parsing stops.
+  /** Runs a step; the first error (unsafe entry, damaged archive, failed write) stops everything. */
   const guarded = (step: () => void) => {
     if (failed) return;
     try {
@@ -35,78 +34,57 @@ function run(port: NonNullable<typeof parentPort>): void {
     }
   };
 
-  const parser = new Parser({
-    // strict: every warning (bad checksum, truncated entry, not a tar) is an error.
-    strict: true,
-    onReadEntry: (entry: ReadEntry) => {
-      guarded(() => {
-        const path = guard.check(entry);
-        const linkpath = entry.type === 'Link' ? guard.normalizeLinkTarget(entry) : entry.linkpath;
-        entryCount++;
-        if (countsAsFile(entry.type)) fileCount++;
-        writer.begin({
-          path,
-          type: entry.type,
-          mode: entry.mode ?? 0o644,
-          uid: entry.uid ?? 0,
-          gid: entry.gid ?? 0,
-          mtime: entry.mtime ?? new Date(0),
-          linkpath,
-        });
+  // Synchronous: every entry is checked and written before write() returns (tar-reader.ts).
+  const reader = new TarReader({
+    entry: (entry) => {
+      const path = guard.check(entry);
+      entryCount++;
+      if (countsAsFile(entry.type)) fileCount++;
+      writer.begin({
+        path,
+        type: entry.type,
+        mode: entry.mode,
+        uid: entry.uid,
+        gid: entry.gid,
+        mtime: entry.mtime,
+        linkpath: entry.type === 'Link' ? guard.normalizeLinkTarget(entry) : entry.linkpath,
       });
-      entry.on('data', (chunk: Buffer) => guarded(() => writer.write(chunk)));
-      entry.on('end', () => guarded(() => writer.end()));
     },
+    content: (chunk) => writer.write(chunk),
+    entryEnd: () => writer.end(),
   });
-  parser.on('error', fail);
 
-  const finish = () => {
-    parser.once('end', () =>
-      guarded(() => {
-        writer.finish();
-        reply({ kind: 'done', entryCount, fileCount, contentBytes: writer.contentBytes });
-      }),
-    );
-    parser.end();
-  };
+  const finish = () =>
+    guarded(() => {
+      reader.end();
+      writer.finish();
+      reply({ kind: 'done', entryCount, fileCount, contentBytes: writer.contentBytes });
+    });
 
   port.on('message', (request: ExtractRequest) => {
-    if (failed) return;
     if (request.kind === 'end') return finish();
-    const { buffer } = request;
-    // Back once the parser has written all of it (batch-sink.ts says why nothing keeps a view of it).
-    const giveBack = () => reply({ kind: 'consumed', buffer }, [buffer]);
-    if (parser.write(Buffer.from(buffer, 0, request.length))) giveBack();
-    else parser.once('drain', giveBack);
+    guarded(() => reader.write(Buffer.from(request.buffer, 0, request.length)));
+    // The reader keeps no view of a batch once write() returned: it goes back to be filled again.
+    if (!failed) reply({ kind: 'consumed', buffer: request.buffer }, [request.buffer]);
   });
   // The listener above keeps the worker alive until extractArchive terminates it, in this mode too.
   if (data.input !== undefined) readStream(data.input.fd, Buffer.alloc(data.input.readBytes));
 
   /**
-   * Reads the tar stream from a pipe with blocking reads into one buffer, parsing each time it is full, until
-   * the end of the stream: no message per batch, and the main thread never sees the data. The buffer is
-   * only parsed when full (the last one excepted), so that, as with batches, the parser consumes it whole
-   * and keeps no view of it when it is filled again.
+   * Reads the tar stream from a pipe with blocking reads until its end, parsing each read at once: no
+   * message per batch, and the main thread never sees the data. While this parses and writes, zstd fills
+   * the pipe again.
    */
   function readStream(fd: number, buffer: Buffer): void {
     while (!failed) {
-      let filled = 0;
+      let read: number;
       try {
-        while (filled < buffer.length) {
-          const read = readSync(fd, buffer, filled, buffer.length - filled, null);
-          if (read === 0) break;
-          filled += read;
-        }
+        read = readSync(fd, buffer, 0, buffer.length, null);
       } catch (error) {
         return fail(error);
       }
-      const last = filled < buffer.length;
-      const next = last ? finish : () => readStream(fd, buffer);
-      if (filled > 0 && !parser.write(buffer.subarray(0, filled))) {
-        parser.once('drain', next);
-        return;
-      }
-      if (last) return next();
+      if (read === 0) return finish();
+      guarded(() => reader.write(buffer.subarray(0, read)));
     }
   }
 }
