@@ -1,5 +1,9 @@
-import { constants, openSync, ReadStream } from 'node:fs';
+import { constants, openSync, read, ReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import type { DigestStream } from './digest-stream';
+
+const readAt = promisify(read);
 
 /** What a ReadStream holds at run time beyond its typings (lib/internal/fs/streams.js). */
 type OpenedReadStream = ReadStream & { fd?: unknown; start?: number; end?: number };
@@ -23,4 +27,20 @@ export function openedFileBehind(stream: Readable): number | undefined {
  */
 export function reopenForReading(fd: number): number {
   return openSync(`/proc/self/fd/${fd}`, constants.O_RDONLY);
+}
+
+/**
+ * Hashes the whole file `fd` is open on into digest, with positional reads (the descriptor's offset is
+ * left alone) into one buffer reused for every read: no stream, and no garbage for the GC to chase
+ * (see gc-pacer.ts). Stops at the next read once signal aborts.
+ */
+export async function digestFile(fd: number, digest: DigestStream, chunkBytes: number, signal: AbortSignal): Promise<void> {
+  const buffer = Buffer.allocUnsafe(chunkBytes);
+  for (let position = 0; ; ) {
+    signal.throwIfAborted();
+    const { bytesRead } = await readAt(fd, buffer, 0, buffer.length, position);
+    if (bytesRead === 0) return;
+    digest.observe(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
 }

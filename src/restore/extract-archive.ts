@@ -1,9 +1,9 @@
 import { closeSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable, type Duplex, type Readable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
-import { openedFileBehind } from '../archive/archive-file';
+import { digestFile, openedFileBehind } from '../archive/archive-file';
 import { decompressInto } from '../archive/decompress';
 import { DigestStream } from '../archive/digest-stream';
 import { createGcPacer } from '../archive/gc-pacer';
@@ -11,7 +11,7 @@ import { settleAll } from '../archive/settle-all';
 import { startZstdDecompressor, type ZstdDecompressor } from '../archive/zstd-decompressor';
 import type { Compression } from '../volumes/volume-options';
 import { BatchSink, batchTuning, type BatchTuning } from './batch-sink';
-import { watchExtractWorker, type ExtractTotals } from './extract-worker-outcome';
+import { watchExtractWorker, type ExtractTotals, type ExtractWorkerError } from './extract-worker-outcome';
 import type { ExtractWorkerData } from './extract-worker-protocol';
 
 /** See gc-pacer.ts: the archive's chunks and zlib's output are garbage as soon as they are copied. */
@@ -21,6 +21,8 @@ const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
  * (up to 3 x 16 MiB) would only grow its RSS, as for the packing worker (pack-volume.ts).
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
+/** Reads of a local archive file that zstd reads itself, to hash it: a hash update per MiB. */
+const LOCAL_FILE_READ_BYTES = 1024 * 1024;
 
 /**
  * The chunks to read an archive in (ExtractOptions.input), by compression. For zstd, 1 MiB rather than
@@ -74,21 +76,20 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const teardown = new AbortController();
   const forwardAbort = () => teardown.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forwardAbort, { once: true });
-  const pace = createGcPacer(GC_INTERVAL_BYTES);
+  // zstd reads a plain local file itself; the file's bytes are then only hashed here, into one buffer.
+  const file = options.compression === 'zstd' && !options.decrypt ? openedFileBehind(options.input) : undefined;
+  const pace = file === undefined ? createGcPacer(GC_INTERVAL_BYTES) : undefined;
   const digest = new DigestStream((bytes) => {
-    pace(bytes);
+    pace?.(bytes);
     options.onProgress?.(digest.bytes);
   });
   let zstd: ZstdDecompressor | undefined;
   let worker: Worker | undefined;
   let totals: Promise<ExtractTotals> | undefined;
   try {
-    if (options.compression === 'zstd') {
-      // startZstdDecompressor takes its own descriptor of the file before it awaits anything: nothing
-      // can close input's in between.
-      const file = options.decrypt ? undefined : openedFileBehind(options.input);
-      zstd = await startZstdDecompressor(teardown.signal, file);
-    }
+    // startZstdDecompressor takes its own descriptor of the file before it awaits anything: nothing can
+    // close input's in between.
+    if (options.compression === 'zstd') zstd = await startZstdDecompressor(teardown.signal, file);
     const workerData: ExtractWorkerData = {
       destination: options.destination,
       roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY,
@@ -101,9 +102,11 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     let steps: Array<Promise<unknown>>;
     if (zstd) {
       totals = watchExtractWorker(worker, teardown.signal);
-      // zstd reads a local file itself: the bytes read here are only hashed.
-      const feed = zstd.stdin ? [...(options.decrypt ? [options.decrypt] : []), zstd.stdin] : [discarding()];
-      steps = [pipeline([options.input, digest, ...feed], { signal: teardown.signal }), zstd.exited, totals];
+      const read =
+        file === undefined
+          ? pipeline([options.input, digest, ...(options.decrypt ? [options.decrypt] : []), zstd.stdin as Writable], { signal: teardown.signal })
+          : digestFile(file, digest, LOCAL_FILE_READ_BYTES, teardown.signal);
+      steps = [waitForZstd(read, zstd, (error) => error.code === 'EPIPE'), zstd.exited, waitForZstd(totals, zstd, (error) => error.streamEnded === true)];
     } else {
       const sink = new BatchSink(worker, teardown.signal, tuning);
       totals = sink.done;
@@ -127,8 +130,16 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   return { sha256: digest.sha256(), bytes: digest.bytes, ...(await totals) };
 }
 
-function discarding(): Writable {
-  return new Writable({ write: (_chunk, _encoding, callback) => callback() });
+/**
+ * A step that failed because zstd stopped (it closed its stdin: EPIPE; or its output, so the tar stream
+ * ended early) settles only once zstd has exited: teardown would otherwise kill a zstd that is still
+ * on its way out, and its own exit status, which says why (explain()), would be lost.
+ */
+function waitForZstd<T>(step: Promise<T>, zstd: ZstdDecompressor, causedByZstd: (error: ExtractWorkerError) => boolean): Promise<T> {
+  return step.catch(async (error: unknown) => {
+    if (causedByZstd(error as ExtractWorkerError)) await zstd.exited.catch(() => undefined);
+    throw error;
+  });
 }
 
 /**

@@ -7,6 +7,9 @@ export interface ExtractTotals {
   contentBytes: number;
 }
 
+/** A failure of the worker; streamEnded as in ExtractReply. */
+export type ExtractWorkerError = Error & { code?: string; streamEnded?: boolean };
+
 export interface OutcomeHandlers {
   /** A batch the worker is done with (batch-sink.ts). */
   consumed?: (buffer: ArrayBuffer) => void;
@@ -33,7 +36,7 @@ export function watchExtractWorker(worker: Worker, signal: AbortSignal, handlers
         resolve({ entryCount: reply.entryCount, fileCount: reply.fileCount, contentBytes: reply.contentBytes });
         handlers.done?.();
       } else {
-        failed(Object.assign(new Error(reply.message), { code: reply.code }));
+        failed(Object.assign(new Error(reply.message), { code: reply.code, streamEnded: reply.streamEnded }));
       }
     });
     worker.once('error', failed);

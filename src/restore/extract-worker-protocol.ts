@@ -28,4 +28,5 @@ export type ExtractRequest = { kind: 'batch'; buffer: ArrayBuffer; length: numbe
 export type ExtractReply =
   | { kind: 'consumed'; buffer: ArrayBuffer }
   | { kind: 'done'; entryCount: number; fileCount: number; contentBytes: number }
-  | { kind: 'failed'; message: string; code?: string };
+  /** streamEnded: the failure came once the whole stream was read (a truncated archive, for instance). */
+  | { kind: 'failed'; message: string; code?: string; streamEnded: boolean };

@@ -15,6 +15,7 @@ function run(port: NonNullable<typeof parentPort>): void {
   let entryCount = 0;
   let fileCount = 0;
   let failed = false;
+  let streamEnded = false;
 
   const reply = (message: ExtractReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   const fail = (error: unknown) => {
@@ -22,7 +23,7 @@ function run(port: NonNullable<typeof parentPort>): void {
     failed = true;
     writer.abandon();
     const { message, code } = error as NodeJS.ErrnoException;
-    reply({ kind: 'failed', message, code });
+    reply({ kind: 'failed', message, code, streamEnded });
   };
   /** Runs a step; the first error (unsafe entry, damaged archive, failed write) stops everything. */
   const guarded = (step: () => void) => {
@@ -54,12 +55,14 @@ function run(port: NonNullable<typeof parentPort>): void {
     entryEnd: () => writer.end(),
   });
 
-  const finish = () =>
+  const finish = () => {
+    streamEnded = true;
     guarded(() => {
       reader.end();
       writer.finish();
       reply({ kind: 'done', entryCount, fileCount, contentBytes: writer.contentBytes });
     });
+  };
 
   port.on('message', (request: ExtractRequest) => {
     if (request.kind === 'end') return finish();

@@ -14,6 +14,7 @@ import {
   mkdirSync,
   openSync,
   rmSync,
+  statSync,
   symlinkSync,
   unlinkSync,
   utimesSync,
@@ -41,6 +42,8 @@ interface DirectoryMeta {
   mtime: Date;
 }
 
+/** S_ISGID (Node's fs.constants lacks it). */
+const SET_GROUP_ID = 0o2000;
 const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /**
@@ -53,6 +56,12 @@ const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | 
 export class TreeWriter {
   private readonly directories: DirectoryMeta[] = [];
   private readonly ownership = process.getuid?.() === 0;
+  /**
+   * The owner every name this writer creates already has (root's), so that chown is only called for the
+   * others: one system call per file saved for the common volume of root-owned files. Unknown when the
+   * root directory is set-group-ID: names below it then take its group.
+   */
+  private readonly createdOwner: { uid: number; gid: number } | undefined;
   private fd: number | undefined;
   private current: TreeEntry | undefined;
   contentBytes = 0;
@@ -61,11 +70,15 @@ export class TreeWriter {
     private readonly root: string,
     /** Content bytes the destination can take; more is refused before it fills the filesystem. */
     private readonly roomBytes: number = Number.POSITIVE_INFINITY,
-  ) {}
+  ) {
+    const inheritsGroup = (statSync(root).mode & SET_GROUP_ID) !== 0;
+    this.createdOwner = this.ownership && !inheritsGroup ? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } : undefined;
+  }
 
   /** Starts an entry; regular files then receive write() calls and an end(). */
   begin(entry: TreeEntry): void {
-    const absolute = entry.path === '' ? this.root : join(this.root, entry.path);
+    // The path is normalized already (EntryGuard): joining it needs no second normalization.
+    const absolute = entry.path === '' ? this.root : `${this.root}/${entry.path}`;
     if (entry.type === 'Directory') {
       this.makeDirectory(absolute);
       this.directories.push({ absolute, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
@@ -74,14 +87,14 @@ export class TreeWriter {
       this.current = entry;
     } else if (entry.type === 'SymbolicLink') {
       this.create(absolute, () => symlinkSync(entry.linkpath ?? '', absolute));
-      if (this.ownership) lchownSync(absolute, entry.uid, entry.gid);
+      if (this.needsChown(entry)) lchownSync(absolute, entry.uid, entry.gid);
       lutimesSync(absolute, entry.mtime, entry.mtime);
     } else if (entry.type === 'Link') {
       // The target is an earlier entry of this archive, so it carries its own metadata already.
       this.create(absolute, () => linkSync(join(this.root, entry.linkpath ?? ''), absolute));
     } else if (entry.type === 'FIFO') {
       this.create(absolute, () => makeFifo(absolute));
-      if (this.ownership) chownSync(absolute, entry.uid, entry.gid);
+      if (this.needsChown(entry)) chownSync(absolute, entry.uid, entry.gid);
       chmodSync(absolute, entry.mode & 0o7777);
       utimesSync(absolute, entry.mtime, entry.mtime);
     }
@@ -106,7 +119,7 @@ export class TreeWriter {
     this.current = undefined;
     try {
       // Owner first: chown clears the set-user-ID and set-group-ID bits that chmod then sets.
-      if (this.ownership) fchownSync(fd, entry.uid, entry.gid);
+      if (this.needsChown(entry)) fchownSync(fd, entry.uid, entry.gid);
       fchmodSync(fd, entry.mode & 0o7777);
       futimesSync(fd, entry.mtime, entry.mtime);
     } finally {
@@ -118,10 +131,17 @@ export class TreeWriter {
   finish(): void {
     for (let index = this.directories.length - 1; index >= 0; index--) {
       const directory = this.directories[index];
-      if (this.ownership) chownSync(directory.absolute, directory.uid, directory.gid);
+      if (this.needsChown(directory)) chownSync(directory.absolute, directory.uid, directory.gid);
       chmodSync(directory.absolute, directory.mode & 0o7777);
       utimesSync(directory.absolute, directory.mtime, directory.mtime);
     }
+  }
+
+  /** Whether the name must be given its owner: only root can, and only when it does not have it already. */
+  private needsChown(owner: { uid: number; gid: number }): boolean {
+    if (!this.ownership) return false;
+    const created = this.createdOwner;
+    return created === undefined || owner.uid !== created.uid || owner.gid !== created.gid;
   }
 
   /** Closes a file left open by a failure; the caller deletes the whole tree. */

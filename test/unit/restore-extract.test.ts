@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import type { Compression } from '../../src/volumes/volume-options';
 import { craftTar, type CraftedEntry } from '../helpers/craft-tar';
 import { makeTempDir } from '../helpers/temp-dir';
 import { assertSameTree } from '../helpers/tree-compare';
-import { archiveToFile, buildVolume } from './archive-fixtures';
+import { archiveToFile, buildVolume, isRoot } from './archive-fixtures';
 
 /** ustar keeps whole seconds; the fixture's mtimes have fractions. */
 const WHOLE_SECONDS = 1_000_000_000n;
@@ -122,6 +122,21 @@ describe('extractArchive', () => {
       assert.deepEqual(await readdir(outside), []);
     });
   }
+
+  // New names take the group of a set-group-ID directory: root-owned entries must then be chowned too.
+  it('gives root-owned entries their group below a set-group-ID destination', { skip: !isRoot && 'needs root' }, async () => {
+    const dir = await makeTempDir('restore-setgid');
+    const destination = join(dir, 'volume');
+    await mkdir(destination);
+    await chown(destination, 0, 4321);
+    await chmod(destination, 0o2755);
+    await extractArchive({
+      input: Readable.from([craftTar([{ path: 'dir', type: 'Directory' }, { path: 'dir/file', body: 'x' }, { path: 'top', body: 'y' }])]),
+      compression: 'none',
+      destination,
+    });
+    for (const name of ['dir', 'dir/file', 'top']) assert.equal((await stat(join(destination, name))).gid, 0, name);
+  });
 
   it('keeps symlinks with an absolute target, without following them', async () => {
     const { destination, result } = await extractCrafted([
