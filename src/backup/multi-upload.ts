@@ -13,6 +13,8 @@ export interface TargetOutcome {
 interface Branch extends FanOutBranch {
   target: Target;
   upload?: ArchiveUpload;
+  /** Removed because the run failed, not because this target did (its failure stays unset). */
+  abandoned?: boolean;
 }
 
 /**
@@ -123,11 +125,16 @@ export class MultiUpload {
   }
 
   outcomes(): TargetOutcome[] {
-    return this.branches.map((branch) =>
-      branch.failure
-        ? { name: branch.name, result: 'failed', error: this.describe(branch) }
-        : { name: branch.name, result: 'success' },
-    );
+    return this.branches.map((branch) => {
+      if (branch.failure) return { name: branch.name, result: 'failed', error: this.describe(branch) };
+      if (branch.abandoned) return { name: branch.name, result: 'failed', error: `target ${branch.name}: the run failed` };
+      return { name: branch.name, result: 'success' };
+    });
+  }
+
+  /** Whether a target failed on its own (not only removed because the run failed). */
+  anyTargetFailed(): boolean {
+    return this.branches.some((branch) => branch.failure);
   }
 
   /** Every target's failure, one sentence, each naming its target. */
@@ -137,7 +144,7 @@ export class MultiUpload {
   }
 
   private live(): Branch[] {
-    return this.branches.filter((branch) => !branch.failure);
+    return this.branches.filter((branch) => !branch.failure && !branch.abandoned);
   }
 
   private describe(branch: Branch): string {
@@ -150,7 +157,7 @@ export class MultiUpload {
     const upload = branch.upload;
     branch.upload = undefined;
     if (!upload) return;
-    branch.failure ??= new Error('the run failed');
+    if (!branch.failure) branch.abandoned = true;
     await upload.abort().catch(() => undefined);
     await branch.target.remove(this.volume, this.archive).catch(() => undefined);
   }

@@ -1,6 +1,6 @@
 import { UnsafeArchiveError } from './unsafe-archive-error';
 
-/** What the guard needs of a tar entry (node-tar's ReadEntry has these). */
+/** What the guard needs of a tar entry (TarReader's TarEntryHeader has these). */
 export interface GuardedEntry {
   path: string;
   type: string;

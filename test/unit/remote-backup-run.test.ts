@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runBackup, type BackupDeps } from '../../src/backup/run-backup';
@@ -83,6 +83,20 @@ describe('a backup run with several targets', () => {
     assert.equal(record.result, 'failed');
     assert.match(record.error ?? '', /^target s3: /);
     assert.deepEqual(docker.calls, []);
+  });
+
+  // The targets were fine: the error must say what failed, not blame them with "the run failed".
+  it('reports the archive error itself when the run fails for a reason of the volume, not of a target', async () => {
+    const { dir, run } = await setUp(s3.settings);
+    await rm(join(dir, 'data'), { recursive: true });
+    const record = await run({ 'backup-target': 'local,s3' });
+    assert.equal(record.result, 'failed');
+    assert.match(record.error ?? '', /ENOENT/);
+    assert.doesNotMatch(record.error ?? '', /target /);
+    assert.deepEqual(
+      record.targets?.map((outcome) => `${outcome.name} ${outcome.result}`),
+      ['local failed', 's3 failed'],
+    );
   });
 
   it('fails the whole run, leaving nothing complete anywhere, when the upload breaks in every target', async () => {
