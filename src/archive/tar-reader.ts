@@ -1,5 +1,6 @@
 import { Header } from 'tar/header';
 import { Pax } from 'tar/pax';
+import { name as typeNames, type EntryTypeCode } from 'tar/types';
 
 const BLOCK = 512;
 /** Extended headers (pax records, GNU long names) larger than this are refused, as node-tar does by default. */
@@ -36,20 +37,14 @@ export class TarFormatError extends Error {
   readonly code = 'TAR_BAD_ARCHIVE';
 }
 
-const TYPE_NAMES: Record<string, string> = {
-  '0': 'File',
-  '\0': 'OldFile',
-  '1': 'Link',
-  '2': 'SymbolicLink',
-  '3': 'CharacterDevice',
-  '4': 'BlockDevice',
-  '5': 'Directory',
-  '6': 'FIFO',
-  '7': 'ContiguousFile',
-};
-
 type Meta = 'pax' | 'globalPax' | 'longPath' | 'longLinkpath';
-const META_TYPES: Record<string, Meta> = { x: 'pax', g: 'globalPax', L: 'longPath', K: 'longLinkpath' };
+/** The headers that describe the next entry (or all later ones) rather than being one, by node-tar's type name. */
+const META_TYPES: Partial<Record<string, Meta>> = {
+  ExtendedHeader: 'pax',
+  GlobalExtendedHeader: 'globalPax',
+  NextFileHasLongPath: 'longPath',
+  NextFileHasLongLinkpath: 'longLinkpath',
+};
 
 /** What extended headers say about the next entry (pax 'x', GNU 'L'/'K') or all later ones (pax 'g'). */
 interface Overrides {
@@ -178,9 +173,11 @@ export class TarReader {
       return;
     }
     checkChecksum(block, at, sum, position);
-    const flag = String.fromCharCode(block[at + 156]);
+    // node-tar's names for the type flags ('0' File, NUL OldFile, ...); a flag it does not know is Unsupported.
+    const flag = block[at + 156] === 0 ? '' : String.fromCharCode(block[at + 156]);
+    let type: string = typeNames.get(flag as EntryTypeCode) ?? 'Unsupported';
     const numbers = decodeNumbers(block, at, position);
-    const metaKind = META_TYPES[flag];
+    const metaKind = META_TYPES[type];
     if (metaKind !== undefined) return this.startMeta(metaKind, numbers.size, position);
 
     const next = this.next;
@@ -190,7 +187,6 @@ export class TarReader {
     // POSIX ustar keeps the start of long paths in a prefix field; GNU's format has other data there.
     const prefix = isPosixUstar(block, at) ? field(block, at + 345, 155) : '';
     const path = next.path ?? (prefix ? `${prefix}/${name}` : name);
-    let type = TYPE_NAMES[flag] ?? `type flag ${JSON.stringify(flag)}`;
     // Old tars marked a directory as a file whose name ends with a slash.
     if (type === 'File' && path.endsWith('/')) type = 'Directory';
     const linkpath = next.linkpath ?? field(block, at + 157, 100);

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import { isLocalFileOutput } from '../archive/local-file-output';
-import { FanOut, type FanOutBranch } from '../targets/fan-out';
+import { FanOut, watchBranchFailure, type FanOutBranch } from '../targets/fan-out';
 import type { ArchiveUpload, Target } from '../targets/target';
 
 /** How one target fared in a run, for the status. */
@@ -59,9 +59,7 @@ export class MultiUpload {
         branch.stream = branch.upload.stream;
         // At once: a stream can fail while the next target's upload is being started, before the
         // fan-out listens, and an error nobody listens to would end the plugin.
-        branch.stream.on('error', (error: Error) => {
-          branch.failure ??= error;
-        });
+        watchBranchFailure(branch);
       } catch (error) {
         branch.failure = error as Error;
       }
@@ -132,9 +130,12 @@ export class MultiUpload {
     });
   }
 
-  /** Whether a target failed on its own (not only removed because the run failed). */
-  anyTargetFailed(): boolean {
-    return this.branches.some((branch) => branch.failure);
+  /**
+   * Whether every target failed on its own: then their errors are why the run failed. A target that was
+   * only removed because the run failed (abandoned) means the cause lies elsewhere (the volume, the archive).
+   */
+  allTargetsFailed(): boolean {
+    return this.branches.every((branch) => branch.failure);
   }
 
   /** Every target's failure, one sentence, each naming its target. */

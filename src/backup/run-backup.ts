@@ -149,7 +149,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   } catch (error) {
     // When the targets were what failed, their own errors (each naming its target) say why; the error
     // that surfaced here is only the last of them, without the target's name.
-    const targetsFailed = upload?.anyTargetFailed() ?? false;
+    const targetsFailed = upload?.allTargetsFailed() ?? false;
     record.error = targets.redact((targetsFailed && upload ? upload.failure() : (error as Error)).message);
     logger.error(`Backup of volume ${volume} failed: ${record.error}`);
     // Nothing complete-looking may stay anywhere: a run that failed before any target held the whole

@@ -7,6 +7,22 @@ export interface FanOutBranch {
   failure?: Error;
 }
 
+const watched = new WeakSet<Writable>();
+
+/**
+ * Records the first error of branch's stream as its failure (once per stream, whoever asks first: an
+ * upload can fail before the fan-out exists). An AbortError is not one: the stream was destroyed by the
+ * run's own teardown after something else failed, and that is the cause to report (a destroyed stream
+ * gets nothing more written anyway, see writeTo).
+ */
+export function watchBranchFailure(branch: FanOutBranch): void {
+  if (watched.has(branch.stream)) return;
+  watched.add(branch.stream);
+  branch.stream.on('error', (error: Error) => {
+    if (error.name !== 'AbortError') branch.failure ??= error;
+  });
+}
+
 /**
  * Writes every chunk to several streams (one per target) without buffering: the next chunk is accepted
  * only when every live branch took this one (or drained), so the slowest target paces the archive. A
@@ -16,11 +32,7 @@ export interface FanOutBranch {
 export class FanOut extends Writable {
   constructor(readonly branches: FanOutBranch[]) {
     super();
-    for (const branch of branches) {
-      branch.stream.on('error', (error: Error) => {
-        branch.failure ??= error;
-      });
-    }
+    for (const branch of branches) watchBranchFailure(branch);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -99,6 +99,17 @@ describe('a backup run with several targets', () => {
     );
   });
 
+  it('reports the archive error itself, not the one target that was down, when the volume is what failed', async () => {
+    const { dir, run } = await setUp(s3.settings);
+    await rm(join(dir, 'data'), { recursive: true });
+    await s3.close();
+    const record = await run({ 'backup-target': 'local,s3' });
+    s3 = await startS3Server();
+    assert.equal(record.result, 'failed');
+    assert.match(record.error ?? '', /ENOENT/);
+    assert.match(record.targets?.find((outcome) => outcome.name === 's3')?.error ?? '', /target s3: /);
+  });
+
   it('fails the whole run, leaving nothing complete anywhere, when the upload breaks in every target', async () => {
     const { dir, docker, targets, run } = await setUp(s3.settings);
     // A local target whose folder cannot be created (a file stands where the folder would be).

@@ -114,6 +114,7 @@ describe('extractArchive', () => {
     ['a relative symlink that climbs out', [{ path: 'up', type: 'SymbolicLink', linkpath: '../outside' }], /outside the volume/],
     ['a hard link to a file outside', [{ path: 'hard', type: 'Link', linkpath: '../outside/secret' }], /climbs out of the volume/],
     ['a device node', [{ path: 'sda', type: 'BlockDevice' }], /device node/],
+    ['an entry type it does not restore (a GNU sparse file)', [{ path: 'sparse', type: 'SparseFile' }], /unsupported entry type \(SparseFile\)/],
   ];
   for (const [what, entries, message] of hostile) {
     it(`refuses an archive with ${what} and writes nothing outside`, async () => {
