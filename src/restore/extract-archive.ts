@@ -106,7 +106,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
         file === undefined
           ? pipeline([options.input, digest, ...(options.decrypt ? [options.decrypt] : []), zstd.stdin as Writable], { signal: teardown.signal })
           : digestFile(file, digest, LOCAL_FILE_READ_BYTES, teardown.signal);
-      steps = [waitForZstd(read, zstd, (error) => error.code === 'EPIPE'), zstd.exited, waitForZstd(totals, zstd, (error) => error.streamEnded === true)];
+      steps = [waitForZstd(read, zstd), zstd.exited, waitForZstd(totals, zstd)];
     } else {
       const sink = new BatchSink(worker, teardown.signal, tuning);
       totals = sink.done;
@@ -131,24 +131,35 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
 }
 
 /**
- * A step that failed because zstd stopped (it closed its stdin: EPIPE; or its output, so the tar stream
- * ended early) settles only once zstd has exited: teardown would otherwise kill a zstd that is still
- * on its way out, and its own exit status, which says why (explain()), would be lost.
+ * What a step sees when zstd stopped early: EPIPE on zstd's stdin (it closed it), or a tar stream that
+ * ended early in the worker (it closed its output). zstd's own exit status says why.
  */
-function waitForZstd<T>(step: Promise<T>, zstd: ZstdDecompressor, causedByZstd: (error: ExtractWorkerError) => boolean): Promise<T> {
+function isZstdSymptom(error: unknown): boolean {
+  const failure = error as ExtractWorkerError;
+  return failure.code === 'EPIPE' || failure.streamEnded === true;
+}
+
+/**
+ * A step that failed because zstd stopped settles only once zstd has exited: teardown would otherwise
+ * kill a zstd that is still on its way out, and its own exit status, which says why (explain()), would
+ * be lost.
+ */
+function waitForZstd<T>(step: Promise<T>, zstd: ZstdDecompressor): Promise<T> {
   return step.catch(async (error: unknown) => {
-    if (causedByZstd(error as ExtractWorkerError)) await zstd.exited.catch(() => undefined);
+    if (isZstdSymptom(error)) await zstd.exited.catch(() => undefined);
     throw error;
   });
 }
 
 /**
- * A zstd that gave up on its input (corrupt, truncated, not zstd) shows up first as EPIPE on its stdin or
- * a truncated tar stream in the worker: its own exit status says why. Killed by teardown (an AbortError),
- * it is not the cause.
+ * The reason of a failure that is only a symptom of zstd giving up on its input (corrupt, truncated, not
+ * zstd) is zstd's exit status, unless zstd was killed by the teardown (an AbortError). Any other failure
+ * is the cause itself, even when zstd failed too: a stage before zstd that failed (a wrong decryption
+ * key, an unreadable target) cuts zstd's input short, and zstd may exit with "unexpected end of file"
+ * before the teardown's kill reaches it.
  */
 async function explain(failure: unknown, zstdExited: Promise<void> | undefined): Promise<unknown> {
-  if (zstdExited === undefined) return failure;
+  if (zstdExited === undefined || !isZstdSymptom(failure)) return failure;
   return zstdExited.then(
     () => failure,
     (zstdError: Error) => (zstdError.name === 'AbortError' ? failure : zstdError),

@@ -6,7 +6,7 @@ import { createReadStream, mkdtempSync, rmSync, type ReadStream } from 'node:fs'
 import { mkdir, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { after, describe, it, mock } from 'node:test';
 import type { ArchiveManifest } from '../../src/backup/archive-manifest';
 import { extractArchive, type ExtractOptions } from '../../src/restore/extract-archive';
@@ -204,6 +204,22 @@ describe('extractArchive, zstd', () => {
       const extract = async () => extractArchive({ input: await openedFile(path), compression: 'zstd', destination });
       const stdins = await zstdStdins(() => assertRejectsCleanly(extract, /^Error: zstd exited with code 1: /));
       assert.equal(typeof stdins[0], 'number', `${name}: zstd read the file`);
+    }
+  });
+
+  it('rejects with the reason of a stage before zstd (a decrypt that refuses the archive), not zstd\'s end of input', async () => {
+    const { dir, archive } = await zstdArchiveOf('decrypt-fails');
+    const bytes = await readFile(archive);
+    // zstd sees its input end as soon as the pipeline tears down, and often exits (code 1, "unexpected
+    // end of file") before the teardown's kill reaches it: a race, so it runs many times.
+    for (let round = 0; round < 20; round += 1) {
+      const refusing = new Transform({
+        transform(_chunk, _encoding, callback) {
+          callback(new Error('no identity matched'));
+        },
+      });
+      const destination = await freshDir(dir, `round-${round}`);
+      await assertRejectsCleanly(() => extractBytes(bytes, destination, { decrypt: refusing }), /^Error: no identity matched$/);
     }
   });
 
