@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
-import { parseArchiveName } from '../backup/archive-name';
 import { syncDirectory, writeFileAtomically } from '../volumes/atomic-file';
-import { isLeftover, PARTIAL_PREFIX } from './leftovers';
+import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
 import type { ArchiveUpload, OpenOptions, StoredArchive, Target } from './target';
 
 /** The embedded default target: a folder per volume under the settable archive mount. */
@@ -43,19 +42,7 @@ export class LocalTarget implements Target {
   }
 
   async list(volume: string): Promise<StoredArchive[]> {
-    const names = await this.names(volume);
-    const present = new Set(names);
-    const archives: StoredArchive[] = [];
-    for (const name of names) {
-      if (!parseArchiveName(name) || !present.has(manifestName(name))) continue;
-      try {
-        const manifest = JSON.parse(await readFile(join(this.root, volume, manifestName(name)), 'utf8')) as ArchiveManifest;
-        archives.push({ name, manifest });
-      } catch {
-        // An unreadable manifest makes the archive incomplete; removeIncomplete deals with it.
-      }
-    }
-    return archives.sort((a, b) => b.manifest.created.localeCompare(a.manifest.created));
+    return this.complete(volume, await this.names(volume));
   }
 
   async remove(volume: string, archive: string): Promise<void> {
@@ -71,7 +58,7 @@ export class LocalTarget implements Target {
 
   async removeIncomplete(volume: string): Promise<string[]> {
     const names = await this.names(volume);
-    const complete = new Set((await this.list(volume)).map((archive) => archive.name));
+    const complete = new Set((await this.complete(volume, names)).map((archive) => archive.name));
     const removed: string[] = [];
     for (const name of names) {
       if (!isLeftover(name, complete)) continue;
@@ -85,6 +72,15 @@ export class LocalTarget implements Target {
     const folder = join(this.root, volume);
     await mkdir(folder, { recursive: true });
     return folder;
+  }
+
+  private complete(volume: string, names: string[]): Promise<StoredArchive[]> {
+    return completeArchives(names, (manifest) =>
+      readFile(join(this.root, volume, manifest), 'utf8').catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return undefined;
+        throw error;
+      }),
+    );
   }
 
   private async names(volume: string): Promise<string[]> {

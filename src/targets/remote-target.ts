@@ -1,8 +1,7 @@
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
-import { parseArchiveName } from '../backup/archive-name';
-import { isLeftover, PARTIAL_PREFIX } from './leftovers';
+import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
 import { targetError } from './redact';
 import type { RemoteStore } from './remote-store';
 import type { ArchiveUpload, StoredArchive, Target } from './target';
@@ -100,20 +99,8 @@ export class RemoteTarget implements Target {
     });
   }
 
-  private async complete(session: Parameters<Parameters<RemoteStore['session']>[0]>[0], volume: string, known?: string[]) {
-    const names = known ?? (await session.list(volume));
-    const present = new Set(names);
-    const archives: StoredArchive[] = [];
-    for (const name of names) {
-      if (!parseArchiveName(name) || !present.has(manifestName(name))) continue;
-      try {
-        const manifest = JSON.parse(await session.readText(posix.join(volume, manifestName(name)))) as ArchiveManifest;
-        if (manifest.archive === name) archives.push({ name, manifest });
-      } catch {
-        // An unreadable manifest makes the archive incomplete; removeIncomplete deals with it.
-      }
-    }
-    return archives.sort((a, b) => b.manifest.created.localeCompare(a.manifest.created));
+  private async complete(session: Parameters<Parameters<RemoteStore['session']>[0]>[0], volume: string, known?: string[]): Promise<StoredArchive[]> {
+    return completeArchives(known ?? (await session.list(volume)), (manifest) => session.readText(posix.join(volume, manifest)));
   }
 
   private async guard<T>(operation: () => Promise<T>): Promise<T> {

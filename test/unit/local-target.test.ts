@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -64,6 +64,22 @@ describe('LocalTarget', () => {
       'v-20260101T000000Z.tar.gz.json',
     ]);
     assert.equal(JSON.parse(await readFile(join(root, 'v', 'v-20260101T000000Z.tar.gz.json'), 'utf8')).volume, 'v');
+  });
+
+  it('deletes nothing when a manifest cannot be read: a damaged one makes its archive incomplete, a failed read is an error', async () => {
+    const root = await makeTempDir('target');
+    const target = new LocalTarget(root);
+    await store(target, 'v-20260101T000000Z.tar.gz', '2026-01-01T00:00:00.000Z');
+    await writeFile(join(root, 'v', 'v-20260102T000000Z.tar.gz'), 'x');
+    await writeFile(join(root, 'v', 'v-20260102T000000Z.tar.gz.json'), '{ not json');
+    assert.deepEqual((await target.removeIncomplete('v')).sort(), ['v-20260102T000000Z.tar.gz', 'v-20260102T000000Z.tar.gz.json']);
+    // A manifest that cannot be read (here: a folder in its place) may be fine a moment later.
+    await store(target, 'v-20260103T000000Z.tar.gz', '2026-01-03T00:00:00.000Z');
+    await mkdir(join(root, 'v', 'v-20260104T000000Z.tar.gz.json'));
+    await writeFile(join(root, 'v', 'v-20260104T000000Z.tar.gz'), 'x');
+    await assert.rejects(target.removeIncomplete('v'), { code: 'EISDIR' });
+    await assert.rejects(target.list('v'), { code: 'EISDIR' });
+    assert.equal((await readdir(join(root, 'v'))).length, 6, 'nothing was removed');
   });
 
   it('removes the manifest with the archive', async () => {
