@@ -155,10 +155,11 @@ export class MultiUpload {
 
   /** Best effort: an unreachable target keeps its leftovers until its next removeIncomplete. */
   private async cleanUp(branch: Branch): Promise<void> {
+    // Also before its upload began: a target the run never got to write to does not hold the archive.
+    if (!branch.failure) branch.abandoned = true;
     const upload = branch.upload;
     branch.upload = undefined;
     if (!upload) return;
-    if (!branch.failure) branch.abandoned = true;
     await upload.abort().catch(() => undefined);
     await branch.target.remove(this.volume, this.archive).catch(() => undefined);
   }

@@ -155,8 +155,9 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     // Nothing complete-looking may stay anywhere: a run that failed before any target held the whole
     // archive and its manifest removes what it uploaded, in every target.
     if (upload && !record.archive) {
-      record.targets ??= upload.outcomes();
+      // Outcomes after the removal: a target whose upload went is not a success, whatever it did itself.
       await upload.abortAll();
+      record.targets = upload.outcomes();
     }
   }
   record.finishedAt = new Date().toISOString();

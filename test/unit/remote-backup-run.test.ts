@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runBackup, type BackupDeps } from '../../src/backup/run-backup';
 import { createSilentLogger } from '../../src/logging/logger';
+import { LABELS } from '../../src/quiesce/labels';
 import { StopJournal } from '../../src/quiesce/stop-journal';
 import { stageArchive } from '../../src/restore/stage-archive';
 import { loadRemoteSettings } from '../../src/targets/target-settings';
@@ -86,6 +87,22 @@ describe('a backup run with several targets', () => {
   });
 
   // The targets were fine: the error must say what failed, not blame them with "the run failed".
+  it('reports no target as a success when the run failed before any upload began (an archive-pre command failed)', async () => {
+    const { docker, targets, run } = await setUp(s3.settings);
+    docker.containers[0].labels[LABELS.archivePre] = 'dump';
+    docker.execResults.set('dump', { exitCode: 2, output: 'no space left' });
+    // The S3 server is shared by this file's tests: what earlier runs left there stays as it was.
+    const before = { local: await targets.get('local').list('v'), s3: await targets.get('s3').list('v') };
+    const record = await run({ 'backup-target': 'local,s3' });
+    assert.equal(record.result, 'failed');
+    assert.match(record.error ?? '', /archive-pre command in container app exited with 2/);
+    assert.deepEqual(
+      record.targets?.map((outcome) => `${outcome.name} ${outcome.result}`),
+      ['local failed', 's3 failed'],
+    );
+    for (const name of ['local', 's3'] as const) assert.deepEqual(await targets.get(name).list('v'), before[name], name);
+  });
+
   it('reports the archive error itself when the run fails for a reason of the volume, not of a target', async () => {
     const { dir, run } = await setUp(s3.settings);
     await rm(join(dir, 'data'), { recursive: true });
@@ -110,8 +127,8 @@ describe('a backup run with several targets', () => {
     assert.match(record.targets?.find((outcome) => outcome.name === 's3')?.error ?? '', /target s3: /);
   });
 
-  it('fails the whole run, leaving nothing complete anywhere, when the upload breaks in every target', async () => {
-    const { dir, docker, targets, run } = await setUp(s3.settings);
+  it('fails before stopping anything when no target answers, naming each', async () => {
+    const { dir, docker, run } = await setUp(s3.settings);
     // A local target whose folder cannot be created (a file stands where the folder would be).
     await writeFile(join(dir, 'archive'), 'not a folder');
     await s3.close();
@@ -120,7 +137,6 @@ describe('a backup run with several targets', () => {
     assert.equal(record.result, 'failed');
     assert.match(record.error ?? '', /target local: .*; target s3: /);
     assert.deepEqual(docker.calls, []);
-    void targets;
   });
 });
 
