@@ -161,7 +161,19 @@ export class VolumeRegistry implements VolumeDriver {
   }
 
   async remove(name: string): Promise<void> {
-    if (this.volumes.has(name)) await this.observer?.volumeRemoving(name);
+    const removing = this.volumes.get(name);
+    if (removing) await this.observer?.volumeRemoving(name);
+    try {
+      await this.removeUnderLock(name);
+    } catch (error) {
+      // Refused (still mounted) or failed: the volume stays, and so must its schedule.
+      const kept = this.volumes.get(name);
+      if (removing && kept) await this.observer?.volumeAdded(kept);
+      throw error;
+    }
+  }
+
+  private async removeUnderLock(name: string): Promise<void> {
     await this.lock.run(name, async () => {
       const volume = this.required(name);
       const holders = volume.record.mountIds.filter((id) => this.confirmedMountIds.has(id));

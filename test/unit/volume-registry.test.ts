@@ -86,6 +86,24 @@ describe('VolumeRegistry', () => {
     await assert.rejects(stat(join(dataDir, 'mnt', 'alpha')), { code: 'ENOENT' }, 'the empty mountpoint goes too');
   });
 
+  it('tells its observer the volume stays when a removal is refused, so that its schedule comes back', async () => {
+    const { registry } = await setUp();
+    const heard: string[] = [];
+    registry.observe({
+      volumeAdded: async (volume) => void heard.push(`added ${volume.record.name}`),
+      volumeRemoving: async (name) => void heard.push(`removing ${name}`),
+      volumeRemoved: async (name) => void heard.push(`removed ${name}`),
+      statusOf: () => ({}),
+    });
+    await registry.create('alpha', { 'backup-schedule': '@daily' });
+    await registry.mount('alpha', 'one');
+    await assert.rejects(registry.remove('alpha'), /in use/);
+    assert.deepEqual(heard, ['added alpha', 'removing alpha', 'added alpha']);
+    await registry.unmount('alpha', 'one');
+    await registry.remove('alpha');
+    assert.deepEqual(heard.slice(3), ['removing alpha', 'removed alpha']);
+  });
+
   it('refuses gpg without its key setting at create, but keeps an existing gpg volume (and its schedule) when the key goes', async () => {
     const withKey = await setUp(undefined, undefined, { ...PLAIN, missingKeySetting: () => undefined });
     await withKey.registry.create('secret', { 'backup-encryption': 'gpg', 'backup-schedule': '@daily' });
