@@ -111,14 +111,15 @@ export class VolumeRegistry implements VolumeDriver {
 
   async create(name: string, options: Record<string, string>): Promise<void> {
     assertValidVolumeName(name);
-    const parsed = parseVolumeOptions(options, this.deps.defaults);
-    this.deps.checkOptions?.(parsed);
     await this.lock.run(name, async () => {
       if (this.volumes.has(name)) {
-        // The engine re-sends Create for volumes it already knows (e.g. after a plugin reinstall).
+        // The engine re-sends Create for volumes it already knows (e.g. after a plugin reinstall). Not
+        // checked again: a volume whose key or target setting went away is kept, as at start.
         this.deps.logger.debug(`Volume ${name} exists already; create is a no-op`);
         return;
       }
+      const parsed = parseVolumeOptions(options, this.deps.defaults);
+      this.deps.checkOptions?.(parsed);
       const record: VolumeRecord = { name, createdAt: new Date().toISOString(), options: { ...options }, mountIds: [] };
       await this.deps.store.create(record);
       if (parsed.restoreFrom) await this.populate(name, parsed.restoreFrom, parsed);

@@ -111,6 +111,9 @@ describe('VolumeRegistry', () => {
     const later = await setUp(withKey.dataDir, undefined, noKey);
     assert.equal(later.registry.find('secret')?.options?.schedule, '@daily');
     await assert.rejects(later.registry.create('another', { 'backup-encryption': 'gpg' }), /GPG_PASSPHRASE/);
+    // The engine's Create again for the volume it knows (e.g. after a plugin reinstall) is a no-op.
+    await later.registry.create('secret', { 'backup-encryption': 'gpg', 'backup-schedule': '@daily' });
+    assert.equal(later.registry.find('secret')?.options?.encryption, 'gpg');
   });
 
   it('a second registry on the same state adopts the volumes and restores their mounts', async () => {
