@@ -62,13 +62,6 @@ export const OPTION_KEYS = [
 
 type OptionKey = (typeof OPTION_KEYS)[number];
 
-/**
- * Values the contract names but this version cannot act on yet. Accepting them silently would leave a
- * user believing their data goes somewhere it does not, so create fails and says so.
- */
-const NOT_YET_AVAILABLE: Partial<Record<OptionKey, readonly string[]>> = {
-};
-
 export class InvalidOptionError extends Error {}
 
 /** Validates the options of `docker volume create` and fills in defaults. Throws InvalidOptionError. */
@@ -98,7 +91,6 @@ export function parseVolumeOptions(raw: Record<string, string>, defaults: Option
     restoreFrom: parseRestoreFrom(read('restore-from', '')),
     verify: oneOf(read('backup-verify', 'false'), ['true', 'false'] as const) === 'true',
   };
-  rejectNotYetAvailable(raw, options);
   rejectMissingKeys(raw, options, defaults);
   return options;
 }
@@ -195,20 +187,4 @@ function parseRestoreFrom(value: OptionValue): string | null {
     throw invalid(value, 'VOLUME@latest or an archive name such as VOLUME-20260101T030000Z.tar.gz');
   }
   return value.text;
-}
-
-function rejectNotYetAvailable(raw: Record<string, string>, options: VolumeOptions): void {
-  const chosen: Partial<Record<OptionKey, readonly string[]>> = {
-    'backup-target': options.targets,
-    'backup-encryption': [options.encryption],
-  };
-  for (const [key, unavailable] of Object.entries(NOT_YET_AVAILABLE) as [OptionKey, readonly string[]][]) {
-    const missing = (chosen[key] ?? []).filter((value) => unavailable.includes(value));
-    if (missing.length > 0) {
-      const origin = raw[key] === undefined ? ' (from a plugin setting)' : '';
-      throw new InvalidOptionError(
-        `${key}=${missing.join(',')}${origin} is not available in this version of backupvol yet`,
-      );
-    }
-  }
 }
