@@ -17,6 +17,11 @@ export interface LocatedArchive extends StoredArchive {
  */
 export class TargetReader implements ArchiveSource {
   readonly name: string;
+  /**
+   * Which target each archive listed so far is read from, by `VOLUME/ARCHIVE`: open() follows a list()
+   * (restore, verify --all) and need not list every target again for each archive.
+   */
+  private readonly holders = new Map<string, string>();
 
   constructor(private readonly targets: readonly Target[]) {
     this.name = targets.map((target) => target.name).join(',');
@@ -37,13 +42,16 @@ export class TargetReader implements ArchiveSource {
         if (!byName.has(archive.name)) byName.set(archive.name, { ...archive, target: target.name });
       }
     }
+    for (const archive of byName.values()) this.holders.set(`${volume}/${archive.name}`, archive.target);
     if (failures.length === this.targets.length && failures[0]) throw failures[0];
     return [...byName.values()].sort((a, b) => b.manifest.created.localeCompare(a.manifest.created));
   }
 
   async open(volume: string, archive: string, options?: OpenOptions): Promise<Readable> {
-    const holder = (await this.list(volume)).find((stored) => stored.name === archive);
-    const target = this.targets.find((candidate) => candidate.name === holder?.target);
+    const key = `${volume}/${archive}`;
+    if (!this.holders.has(key)) await this.list(volume);
+    const holder = this.holders.get(key);
+    const target = this.targets.find((candidate) => candidate.name === holder);
     if (!target) throw new Error(`no complete archive ${archive} in target ${this.name}`);
     return target.open(volume, archive, options);
   }
