@@ -6,6 +6,8 @@ import { writeFileAtomically } from '../volumes/atomic-file';
 import type { ArchiveUpload, OpenOptions, StoredArchive, Target } from './target';
 
 const ASK_TIMEOUT_MS = 2_000;
+/** How long an answer of the engine stands (`docker info` is one of its heavier requests). */
+const FRESH_MS = 30_000;
 
 /** Where a volume's archives go on a target, relative to the target's root. */
 export interface ArchiveFolders {
@@ -15,16 +17,20 @@ export interface ArchiveFolders {
 /**
  * In Swarm mode several nodes may write to one target, and each has its own volume of a given name:
  * archives go to `NODE/VOLUME/` then, `VOLUME/` otherwise. The node's Swarm membership is asked of the
- * engine each time (a node may join or leave a swarm at any moment; none of the callers is frequent) and
- * persisted, so that a plugin starting before the engine answers still finds the folder it last used.
+ * engine (a node may join or leave a swarm at any moment), at most once per FRESH_MS: the answer serves
+ * every target operation of a run (a prune removes archive after archive) and concurrent callers share
+ * one question. It is persisted, so that a plugin starting before the engine answers still finds the
+ * folder it last used.
  */
 export class SwarmNodeFolder implements ArchiveFolders {
   private node: string | undefined;
   private loaded = false;
+  private asked: { at: number; node: Promise<string | undefined> } | undefined;
 
   constructor(
     private readonly docker: Pick<DockerApi, 'swarmInfo'>,
     private readonly statePath: string,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async folderOf(volume: string): Promise<string> {
@@ -32,7 +38,13 @@ export class SwarmNodeFolder implements ArchiveFolders {
     return node ? `${node}/${volume}` : volume;
   }
 
-  private async swarmNode(): Promise<string | undefined> {
+  private swarmNode(): Promise<string | undefined> {
+    const now = this.now();
+    if (!this.asked || now - this.asked.at >= FRESH_MS) this.asked = { at: now, node: this.askEngine() };
+    return this.asked.node;
+  }
+
+  private async askEngine(): Promise<string | undefined> {
     if (!this.loaded) {
       this.node = await readPersisted(this.statePath);
       this.loaded = true;

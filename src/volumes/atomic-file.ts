@@ -1,12 +1,15 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+let temporaries = 0;
+
 /**
  * Replaces `path` with `content` so that a crash leaves either the old or the new file, never a torn one:
  * write a temporary sibling, fsync it, rename it over, fsync the directory so the rename itself is durable.
  */
 export async function writeFileAtomically(path: string, content: string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${Date.now()}`;
+  // Unique within the process too: two writes of one file in the same millisecond must not share it.
+  const temporary = `${path}.tmp-${process.pid}-${Date.now()}-${++temporaries}`;
   try {
     const file = await open(temporary, 'w', 0o600);
     try {

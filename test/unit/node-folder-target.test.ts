@@ -47,4 +47,29 @@ describe('NodeFolderTarget', () => {
     const engineDown = new SwarmNodeFolder({ swarmInfo: async () => Promise.reject(new Error('connect ENOENT')) }, state);
     assert.equal(await engineDown.folderOf('v'), 'worker-7/v');
   });
+
+  it('asks the engine once for concurrent callers and for a while after, then again', async () => {
+    const dir = await makeTempDir('node-folder');
+    let asked = 0;
+    let clock = 1_000_000;
+    let swarm: SwarmInfo = { active: true, manager: true, nodeName: 'node-a' };
+    const folders = new SwarmNodeFolder(
+      {
+        swarmInfo: async () => {
+          asked++;
+          return swarm;
+        },
+      },
+      join(dir, 'state.json'),
+      () => clock,
+    );
+    assert.deepEqual(await Promise.all([folders.folderOf('a'), folders.folderOf('b'), folders.folderOf('c')]), ['node-a/a', 'node-a/b', 'node-a/c']);
+    clock += 29_000;
+    swarm = { active: false, manager: false, nodeName: 'node-a' };
+    assert.equal(await folders.folderOf('a'), 'node-a/a', 'still the answer of 29 s ago');
+    assert.equal(asked, 1);
+    clock += 1_000;
+    assert.equal(await folders.folderOf('a'), 'a', 'the node left the swarm');
+    assert.equal(asked, 2);
+  });
 });
