@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
 import { createLogger, type Logger } from '../../src/logging/logger';
+import { createRedactor } from '../../src/logging/redact';
 
 /** A debug-level logger with the plugin's format (and its masking of `secrets`) whose output lands in `lines`. */
 export function capturingLogger(secrets: readonly string[] = []): { logger: Logger; lines: string[] } {
@@ -11,5 +12,5 @@ export function capturingLogger(secrets: readonly string[] = []): { logger: Logg
       callback();
     },
   });
-  return { logger: createLogger('debug', secrets, new winston.transports.Stream({ stream })), lines };
+  return { logger: createLogger('debug', createRedactor(secrets), new winston.transports.Stream({ stream })), lines };
 }
