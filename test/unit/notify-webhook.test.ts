@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { createSilentLogger } from '../../src/logging/logger';
+import { createRedactor } from '../../src/logging/redact';
 import { Notifier } from '../../src/notify/notifier';
 import type { RunRecord } from '../../src/status/run-state-store';
 import { capturingLogger } from '../helpers/capturing-logger';
@@ -84,6 +85,29 @@ describe('Notifier', () => {
     assert.match(log, new RegExp(`Notification to ${dead} failed: ECONNREFUSED`));
     assert.match(log, /NOTIFY_URLS entry 4 is not an http\(s\) URL/);
     assert.ok(!log.includes('SECRET'), log);
+  });
+
+  it('masks a secret that JSON would escape (a quote, a backslash) in every text field', async () => {
+    const hook = await receiver();
+    const secret = 'pa"ss\\word-Qx7';
+    const notifier = new Notifier({ urls: [hook.url('')], level: 'error', logger: createSilentLogger(), redact: createRedactor([secret]) });
+    await notifier.runFinished('v', { ...FAILED, error: `target s3: the server said: bad key ${secret}` });
+    const { raw, body } = hook.received[0];
+    assert.ok(!raw.includes(secret) && !raw.includes(JSON.stringify(secret).slice(1, -1)), raw);
+    assert.equal(body.error, 'target s3: the server said: bad key [redacted]');
+    assert.match(body.text, /bad key \[redacted\]$/);
+    assert.equal(body.content, body.text);
+  });
+
+  it('a secret that is also a JSON word (true, null) leaves the body valid JSON', async () => {
+    const hook = await receiver();
+    const notifier = new Notifier({ urls: [hook.url('')], level: 'error', logger: createSilentLogger(), redact: createRedactor(['true', 'null']) });
+    await notifier.runFinished('v', { ...FAILED, error: 'null pointer: true story' });
+    const { body } = hook.received[0];
+    assert.deepEqual(
+      { quiesced: body.quiesced, archive: body.archive, warning: body.warning, error: body.error },
+      { quiesced: true, archive: null, warning: null, error: '[redacted] pointer: [redacted] story' },
+    );
   });
 });
 
