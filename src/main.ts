@@ -3,7 +3,7 @@ import { AdminService } from './admin/admin-service';
 import { BackupCoordinator } from './backup/backup-coordinator';
 import { DockerodeApi } from './docker/docker-api';
 import { waitForDocker } from './docker/wait-for-docker';
-import { loadArchiveKeys, missingKeySetting } from './crypto/archive-keys';
+import { missingKeySetting } from './crypto/archive-keys';
 import { createLogger } from './logging/logger';
 import { createRedactor } from './logging/redact';
 import { Notifier } from './notify/notifier';
@@ -18,9 +18,9 @@ import { stageArchive } from './restore/stage-archive';
 import { ConcurrencyLimit } from './util/concurrency-limit';
 import { VolumeActivity } from './util/volume-activity';
 import { VolumeScheduler } from './schedule/volume-scheduler';
-import { loadSettings, secretValues } from './settings/settings';
+import { loadPluginSecrets } from './settings/plugin-secrets';
+import { loadSettings } from './settings/settings';
 import { RunStateStore } from './status/run-state-store';
-import { loadRemoteSettings } from './targets/target-settings';
 import { TargetSet } from './targets/target-set';
 import type { TargetName } from './volumes/volume-options';
 import { SwarmNodeFolder } from './targets/node-folder-target';
@@ -34,9 +34,10 @@ import { VolumeStore } from './volumes/volume-store';
  */
 async function main(): Promise<void> {
   const settings = loadSettings();
-  const secrets = secretValues();
-  const logger = createLogger(settings.logLevel, secrets);
-  const keys = loadArchiveKeys();
+  const { keys, remote, secrets } = loadPluginSecrets(process.env, settings.notifyUrls);
+  // One redaction for the log, the targets (run errors, statuses) and the notifier: all hide the same values.
+  const redact = createRedactor(secrets);
+  const logger = createLogger(settings.logLevel, redact);
   const { dataDir } = settings.paths;
   const store = new VolumeStore(dataDir);
   const docker = new DockerodeApi();
@@ -44,8 +45,9 @@ async function main(): Promise<void> {
   const scheduler = new VolumeScheduler(settings.timezone);
   const targets = new TargetSet(
     settings.paths.archiveDir,
-    loadRemoteSettings(process.env),
+    remote,
     new SwarmNodeFolder(docker, join(dataDir, 'archive-folder.json')),
+    redact,
   );
   const readArchives = (names: readonly TargetName[]) => targets.reader(names);
   const activity = new VolumeActivity();
@@ -90,7 +92,7 @@ async function main(): Promise<void> {
     activity,
     logger,
     readArchives,
-    notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact: createRedactor(secrets) }),
+    notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact }),
   });
   registry.observe(coordinator);
   const admin = new AdminService({

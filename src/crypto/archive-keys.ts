@@ -15,6 +15,8 @@ export interface ArchiveKeys {
   agePassphrase?: string;
   /** AGE-SECRET-KEY-... lines of AGE_IDENTITY: only restore and verify of recipient-encrypted archives need them. */
   ageIdentities: string[];
+  /** The lines of an AGE_IDENTITY that was refused: never used, but a key with a typo is a key all the same. */
+  refusedIdentities?: string[];
   /** Setting name -> why it could not be used. */
   problems: Record<string, string>;
 }
@@ -55,13 +57,14 @@ export function loadArchiveKeys(env: Env = process.env): ArchiveKeys {
     ageRecipients: invalid.length > 0 ? [] : ageRecipients,
     agePassphrase: secret('AGE_PASSPHRASE'),
     ageIdentities: problems.AGE_IDENTITY ? [] : ageIdentities,
+    refusedIdentities: problems.AGE_IDENTITY ? ageIdentities : undefined,
     problems,
   };
 }
 
-/** Every secret value, for the log redaction (settings.ts SECRET_SETTINGS covers the targets' own). */
+/** Every secret value of the encryption settings, for the redaction (plugin-secrets.ts adds the targets' own). */
 export function secretValuesOf(keys: ArchiveKeys): string[] {
-  return [keys.gpgPassphrase, keys.agePassphrase, ...keys.ageIdentities].filter((value): value is string => Boolean(value));
+  return [keys.gpgPassphrase, keys.agePassphrase, ...keys.ageIdentities, ...(keys.refusedIdentities ?? [])].filter((value): value is string => Boolean(value));
 }
 
 /**

@@ -1,5 +1,5 @@
 import winston from 'winston';
-import { createRedactor, redactFormat } from './redact';
+import { createRedactor, redactFormat, type Redactor } from './redact';
 
 export type Logger = winston.Logger;
 
@@ -7,13 +7,14 @@ const LEVELS = ['error', 'warn', 'info', 'debug'];
 
 /**
  * Logs go to stdout (or `transport`, for tests): for a managed plugin the engine copies them into its own
- * log, tagged with the plugin id. The values of `secrets` are masked wherever they appear (redact.ts).
+ * log, tagged with the plugin id. `redact` masks the secrets wherever they appear; it is the plugin's one
+ * redaction, shared with the targets and the notifier (main.ts), so all three hide the same values.
  */
-export function createLogger(level: string, secrets: readonly string[] = [], transport?: winston.transport): Logger {
+export function createLogger(level: string, redact: Redactor = createRedactor([]), transport?: winston.transport): Logger {
   return winston.createLogger({
     level: LEVELS.includes(level) ? level : 'info',
     format: winston.format.combine(
-      redactFormat({ redact: createRedactor(secrets) }),
+      redactFormat({ redact }),
       winston.format.timestamp(),
       winston.format.printf(({ timestamp, level: lvl, message, ...context }) => {
         const extra = Object.keys(context).length > 0 ? ` ${JSON.stringify(context)}` : '';

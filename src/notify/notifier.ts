@@ -1,10 +1,17 @@
 import type { Logger } from '../logging/logger';
 import type { Redactor } from '../logging/redact';
 import type { RunRecord } from '../status/run-state-store';
-import { summarizeRun } from './run-summary';
+import { summarizeRun, type RunSummary } from './run-summary';
 
 /** A webhook that does not answer in this time is given up: a notification must never hold a run. */
 const TIMEOUT_MS = 10_000;
+
+/**
+ * Fields whose values the plugin picks from a fixed set or makes itself (timestamps): no secret can be
+ * in them, and masking one would break what receivers expect. Every other string is masked, so a field
+ * added later is masked unless it is put here.
+ */
+const FIXED_FIELDS: ReadonlySet<string> = new Set<keyof RunSummary>(['event', 'result', 'trigger', 'startedAt', 'finishedAt']);
 
 export interface NotifierOptions {
   /** NOTIFY_URLS: http(s) webhooks. */
@@ -37,9 +44,19 @@ export class Notifier {
   async runFinished(volume: string, record: RunRecord): Promise<void> {
     if (this.urls.length === 0) return;
     if (this.options.level === 'error' && record.result === 'success') return;
-    const redact = this.options.redact ?? ((text: string) => text);
-    const body = redact(JSON.stringify(summarizeRun(volume, record)));
+    const body = JSON.stringify(this.masked(summarizeRun(volume, record)));
     await Promise.all(this.urls.map((url) => this.post(url, body)));
+  }
+
+  /**
+   * Masks the fields one by one, before JSON.stringify: in the JSON text a secret holding `"` or `\` is
+   * escaped and no longer matches, and a secret such as `true` or `null` would be masked in the syntax.
+   */
+  private masked(summary: RunSummary): RunSummary {
+    const { redact } = this.options;
+    if (!redact) return summary;
+    const fields = Object.entries(summary).map(([key, value]) => [key, typeof value === 'string' && !FIXED_FIELDS.has(key) ? redact(value) : value]);
+    return Object.fromEntries(fields) as RunSummary;
   }
 
   private async post(url: URL, body: string): Promise<void> {

@@ -73,26 +73,6 @@ export function readSecret(env: Env, name: (typeof SECRET_SETTINGS)[number]): st
   return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
 }
 
-/**
- * The values of every secret setting that is set (and readable), plus NOTIFY_URLS (webhook URLs carry
- * tokens), for the logger's redaction.
- */
-export function secretValues(env: Env = process.env): string[] {
-  const values: string[] = [];
-  for (const name of SECRET_SETTINGS) {
-    try {
-      const value = readSecret(env, name);
-      // An identity file's keys one by one too (its comments are not secret, and hold dates).
-      const lines = value?.split(/\r?\n/).map((line) => line.trim()).filter((line) => !line.startsWith('#')) ?? [];
-      if (value) values.push(value, ...lines);
-    } catch {
-      // Unreadable _FILE: there is no value to mask; crypto/archive-keys.ts reports it.
-    }
-  }
-  for (const url of (env.NOTIFY_URLS ?? '').split(',')) if (url.trim()) values.push(url.trim());
-  return values;
-}
-
 function text(env: Env, name: string, fallback: string): string {
   const value = env[name]?.trim();
   return value ? value : fallback;

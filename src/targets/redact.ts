@@ -1,17 +1,12 @@
-import { createRedactor } from '../logging/redact';
+import type { Redactor } from '../logging/redact';
 
 /**
- * Library errors can echo request URLs (with user:password@ in them) or, in rare cases, a header. Every
- * message a remote target lets out goes through here, so a secret never reaches a log, a status or the
- * CLI, whatever the library said.
+ * An Error whose message names the target and carries no secret. Library errors can echo request URLs
+ * (with user:password@ in them) or, in rare cases, a header: every message a remote target lets out goes
+ * through here, so a secret never reaches a log, a status or the CLI, whatever the library said.
  */
-export function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  return createRedactor(secrets)(text);
-}
-
-/** An Error whose message names the target and carries no secret. */
-export function targetError(target: string, error: unknown, secrets: readonly (string | undefined)[]): Error {
+export function targetError(target: string, error: unknown, redact: Redactor): Error {
   const message = error instanceof Error ? error.message || error.name : String(error);
-  const cleaned = redact(message, secrets);
+  const cleaned = redact(message);
   return new Error(cleaned.startsWith(`target ${target}:`) ? cleaned : `target ${target}: ${cleaned}`);
 }

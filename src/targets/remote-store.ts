@@ -27,8 +27,6 @@ export interface StoreUpload {
 
 export interface RemoteStore {
   readonly name: string;
-  /** Values that must never show in an error message. */
-  readonly secrets: readonly string[];
   /**
    * True when an upload is invisible under its path until it is complete (S3: a multipart upload
    * appears only when completed), so no temporary name and rename are needed.

@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
+import type { Redactor } from '../logging/redact';
 import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
 import { targetError } from './redact';
 import type { RemoteStore } from './remote-store';
@@ -14,7 +15,11 @@ import type { ArchiveUpload, StoredArchive, Target } from './target';
 export class RemoteTarget implements Target {
   readonly name: string;
 
-  constructor(private readonly store: RemoteStore) {
+  constructor(
+    private readonly store: RemoteStore,
+    /** The plugin's one redaction of every secret, not only this store's: a library error may echo any. */
+    private readonly redact: Redactor,
+  ) {
     this.name = store.name;
   }
 
@@ -76,7 +81,7 @@ export class RemoteTarget implements Target {
     // Errors while reading come from the library too: they get the same treatment. Closing the copy
     // (a reader that gave up) closes the source and so its connection.
     const copy = new PassThrough();
-    source.on('error', (error) => copy.destroy(targetError(this.name, error, this.store.secrets)));
+    source.on('error', (error) => copy.destroy(targetError(this.name, error, this.redact)));
     copy.on('close', () => source.destroy());
     source.pipe(copy);
     return copy;
@@ -107,7 +112,7 @@ export class RemoteTarget implements Target {
     try {
       return await operation();
     } catch (error) {
-      throw targetError(this.name, error, this.store.secrets);
+      throw targetError(this.name, error, this.redact);
     }
   }
 }

@@ -25,11 +25,9 @@ const QUEUE_SIZE = 2;
 export class S3Store implements RemoteStore {
   readonly name = 's3';
   readonly atomicUploads = true;
-  readonly secrets: readonly string[];
   private readonly client: S3Client;
 
   constructor(private readonly settings: S3Settings) {
-    this.secrets = [settings.secretAccessKey];
     this.client = new S3Client({
       endpoint: settings.endpoint,
       region: settings.region,

@@ -12,11 +12,8 @@ const CONNECT_TIMEOUT_MS = 15_000;
 export class SftpStore implements RemoteStore {
   readonly name = 'sftp';
   readonly atomicUploads = false;
-  readonly secrets: readonly string[];
 
-  constructor(private readonly settings: SftpSettings) {
-    this.secrets = [settings.password ?? '', settings.privateKey ?? ''].filter((secret) => secret !== '');
-  }
+  constructor(private readonly settings: SftpSettings) {}
 
   async session<T>(fn: (session: StoreSession) => Promise<T>): Promise<T> {
     const client = await this.connect();

@@ -1,7 +1,7 @@
+import { createRedactor, type Redactor } from '../logging/redact';
 import type { TargetName } from '../volumes/volume-options';
 import { LocalTarget } from './local-target';
 import { NodeFolderTarget, type ArchiveFolders } from './node-folder-target';
-import { redact } from './redact';
 import { RemoteTarget } from './remote-target';
 import { S3Store } from './s3-store';
 import { SftpStore } from './sftp-store';
@@ -30,6 +30,11 @@ export class TargetSet implements TargetProvider {
     private readonly remote: RemoteSettings,
     /** Per-node folders in Swarm mode; without it, archives go to VOLUME/ of each target. */
     private readonly folders?: ArchiveFolders,
+    /**
+     * The plugin's redaction (main.ts: every secret, not only the targets'), made once. Without it, the
+     * targets' own secrets: enough for tests that only run targets.
+     */
+    private readonly redactor: Redactor = createRedactor(remote.secrets),
   ) {}
 
   /** Throws, naming the missing plugin settings, when a target cannot be used. */
@@ -65,15 +70,15 @@ export class TargetSet implements TargetProvider {
 
   /** Strips every configured secret (and URL credentials) from a text. */
   redact(text: string): string {
-    return redact(text, this.remote.secrets);
+    return this.redactor(text);
   }
 
   private make(name: TargetName): Target {
     this.assertUsable([name]);
     const { s3, sftp, webdav } = this.remote;
-    if (name === 's3' && s3) return new RemoteTarget(new S3Store(s3));
-    if (name === 'sftp' && sftp) return new RemoteTarget(new SftpStore(sftp));
-    if (name === 'webdav' && webdav) return new RemoteTarget(new WebdavStore(webdav));
+    if (name === 's3' && s3) return new RemoteTarget(new S3Store(s3), this.redactor);
+    if (name === 'sftp' && sftp) return new RemoteTarget(new SftpStore(sftp), this.redactor);
+    if (name === 'webdav' && webdav) return new RemoteTarget(new WebdavStore(webdav), this.redactor);
     return new LocalTarget(this.localRoot);
   }
 }

@@ -82,7 +82,7 @@ export function loadRemoteSettings(env: Env): RemoteSettings {
 
   const settings: RemoteSettings = {
     missing: { s3: s3Missing, sftp: sftpMissing, webdav: webdavMissing },
-    secrets: [s3Secret, sftpPassword, webdavPassword].filter((text) => text !== ''),
+    secrets: [s3Secret, sftpPassword, webdavPassword, ...keyFileSecrets(privateKey)].filter((text) => text !== ''),
   };
   if (s3Missing.length === 0) {
     settings.s3 = {
@@ -117,6 +117,16 @@ export function loadRemoteSettings(env: Env): RemoteSettings {
     };
   }
   return settings;
+}
+
+/**
+ * A private key file as a whole and line by line: an error that quoted a key would more likely quote a
+ * line of it than the file with its final newline. The armor lines (-----BEGIN ...) are not secret.
+ */
+function keyFileSecrets(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('-----'));
+  return [text, text.trim(), ...lines];
 }
 
 /** SFTP_KNOWN_HOSTS (known_hosts lines, `;` or newline separated) or the file SFTP_KNOWN_HOSTS_FILE names. */

@@ -11,11 +11,9 @@ const loadWebdav = () => import('webdav');
 export class WebdavStore implements RemoteStore {
   readonly name = 'webdav';
   readonly atomicUploads = false;
-  readonly secrets: readonly string[];
   private client?: Promise<WebDAVClient>;
 
   constructor(private readonly settings: WebdavSettings) {
-    this.secrets = settings.password ? [settings.password] : [];
   }
 
   async session<T>(fn: (session: StoreSession) => Promise<T>): Promise<T> {

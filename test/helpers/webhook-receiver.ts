@@ -1,10 +1,15 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RunSummary } from '../../src/notify/run-summary';
 
-/** What a backupvol notification carries (the fields tests look at). */
+/** One post a backupvol notification made. */
 export interface WebhookPost {
   path: string;
-  body: { volume: string; result: string; error: string | null; text: string; content: string };
+  contentType: string | undefined;
+  /** The body as sent: a test of the JSON itself (that it parses at all) reads this. */
+  raw: string;
+  /** Parsed on access, so a body that is not JSON fails the test that reads it, not the receiver. */
+  readonly body: RunSummary;
 }
 
 export interface WebhookReceiver {
@@ -14,15 +19,25 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-/** An HTTP receiver on 127.0.0.1 (the plugin runs with host networking, so it reaches it), keeping every post. */
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+/**
+ * An HTTP receiver on 127.0.0.1 (the plugin runs with host networking, so it reaches it) that answers
+ * `status` and keeps every post.
+ */
+export async function startWebhookReceiver(status = 204): Promise<WebhookReceiver> {
   const received: WebhookPost[] = [];
   const server = createServer((request: IncomingMessage, response) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
     request.on('end', () => {
-      received.push({ path: request.url ?? '', body: JSON.parse(text) as WebhookPost['body'] });
-      response.writeHead(204).end();
+      received.push({
+        path: request.url ?? '',
+        contentType: request.headers['content-type'],
+        raw: text,
+        get body() {
+          return JSON.parse(this.raw) as RunSummary;
+        },
+      });
+      response.writeHead(status).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

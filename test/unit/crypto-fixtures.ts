@@ -3,13 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runBackup, type BackupDeps } from '../../src/backup/run-backup';
-import { loadArchiveKeys, missingKeySetting } from '../../src/crypto/archive-keys';
+import { missingKeySetting } from '../../src/crypto/archive-keys';
 import type { Logger } from '../../src/logging/logger';
 import { createSilentLogger } from '../../src/logging/logger';
+import { createRedactor } from '../../src/logging/redact';
 import { StopJournal } from '../../src/quiesce/stop-journal';
 import type { RestoreDeps } from '../../src/restore/restore-in-place';
+import { loadPluginSecrets } from '../../src/settings/plugin-secrets';
 import { LocalTarget } from '../../src/targets/local-target';
-import { loadRemoteSettings } from '../../src/targets/target-settings';
 import { TargetSet } from '../../src/targets/target-set';
 import { parseVolumeOptions } from '../../src/volumes/volume-options';
 import { VolumeStore } from '../../src/volumes/volume-store';
@@ -96,7 +97,8 @@ export async function backUpEncrypted(raw: Record<string, string>, env: Record<s
   await store.create({ name: 'v', createdAt: new Date().toISOString(), options: raw, mountIds: [] });
   const data = store.dataPath('v');
   await buildVolume(data);
-  const keys = loadArchiveKeys(env);
+  // As main.ts reads them, so the run's errors are masked as the plugin masks them.
+  const { keys, remote, secrets } = loadPluginSecrets(env, []);
   const options = parseVolumeOptions(
     { 'backup-snapshot': 'direct', ...raw },
     { schedule: 'none', retention: '', encryption: 'none', missingKeySetting: (encryption, verify) => missingKeySetting(encryption, keys, verify) },
@@ -106,7 +108,7 @@ export async function backUpEncrypted(raw: Record<string, string>, env: Record<s
     docker,
     journal: new StopJournal(join(dir, 'state')),
     target: new LocalTarget(join(dir, 'archive')),
-    targets: new TargetSet(join(dir, 'archive'), loadRemoteSettings({})),
+    targets: new TargetSet(join(dir, 'archive'), remote, undefined, createRedactor(secrets)),
     stopTimeoutSeconds: 5,
     serviceStopTimeoutSeconds: 5,
     logger,

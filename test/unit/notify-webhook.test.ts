@@ -1,31 +1,21 @@
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import winston from 'winston';
-import { createLogger, createSilentLogger } from '../../src/logging/logger';
+import { createSilentLogger } from '../../src/logging/logger';
+import { createRedactor } from '../../src/logging/redact';
 import { Notifier } from '../../src/notify/notifier';
-import type { RunSummary } from '../../src/notify/run-summary';
 import type { RunRecord } from '../../src/status/run-state-store';
+import { capturingLogger } from '../helpers/capturing-logger';
 import { eventually } from '../helpers/eventually';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { setUpCoordinator } from './coordinator-fixtures';
 
-/** A webhook receiver on 127.0.0.1 that answers `status` and keeps what it was sent. */
-async function receiver(status = 204): Promise<{ url: string; received: Array<{ path: string; body: RunSummary }>; server: Server }> {
-  const received: Array<{ path: string; body: RunSummary }> = [];
-  const server = createServer((request: IncomingMessage, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      assert.equal(request.headers['content-type'], 'application/json');
-      received.push({ path: request.url ?? '', body: JSON.parse(text) as RunSummary });
-      response.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
+/** Closed when this file's tests end: a test that fails half way must not leave a server holding the process open. */
+async function receiver(status?: number): Promise<WebhookReceiver> {
+  const hook = await startWebhookReceiver(status);
+  after(() => hook.close());
+  return hook;
 }
 
 /** A port nothing listens on: bound, then closed. */
@@ -35,17 +25,6 @@ async function deadUrl(): Promise<string> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
-}
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
-  return { logger: createLogger('debug', [], new winston.transports.Stream({ stream })), lines };
 }
 
 const FAILED: RunRecord = {
@@ -63,11 +42,12 @@ const SUCCEEDED: RunRecord = { ...FAILED, result: 'success', error: undefined, a
 describe('Notifier', () => {
   it('level error: posts a failure as JSON with text and content, and nothing for a success', async () => {
     const hook = await receiver();
-    const notifier = new Notifier({ urls: [`${hook.url}/hook/T0KEN`], level: 'error', logger: createSilentLogger() });
+    const notifier = new Notifier({ urls: [hook.url('/hook/T0KEN')], level: 'error', logger: createSilentLogger() });
     await notifier.runFinished('v', SUCCEEDED);
     await notifier.runFinished('v', FAILED);
     assert.equal(hook.received.length, 1);
-    const { path, body } = hook.received[0];
+    const { path, body, contentType } = hook.received[0];
+    assert.equal(contentType, 'application/json');
     assert.equal(path, '/hook/T0KEN');
     assert.equal(body.volume, 'v');
     assert.equal(body.result, 'failed');
@@ -79,10 +59,11 @@ describe('Notifier', () => {
 
   it('level info: posts successes too, with archive, bytes, duration and downtime', async () => {
     const hook = await receiver();
-    const notifier = new Notifier({ urls: [hook.url], level: 'info', logger: createSilentLogger() });
+    const notifier = new Notifier({ urls: [hook.url('')], level: 'info', logger: createSilentLogger() });
     await notifier.runFinished('v', SUCCEEDED);
     assert.equal(hook.received.length, 1);
-    const { body } = hook.received[0];
+    const { body, contentType } = hook.received[0];
+    assert.equal(contentType, 'application/json');
     assert.deepEqual(
       { result: body.result, archive: body.archive, bytes: body.bytes, downtimeMs: body.downtimeMs, error: body.error },
       { result: 'success', archive: 'v-20261126T030000Z.tar.gz', bytes: 4096, downtimeMs: 120, error: null },
@@ -95,14 +76,38 @@ describe('Notifier', () => {
     const dead = await deadUrl();
     const good = await receiver();
     const { logger, lines } = capturingLogger();
-    const notifier = new Notifier({ urls: [`${broken.url}/services/SECRET-PATH?token=SECRET-QUERY`, `${dead}/x/SECRET-PATH`, good.url, 'ftp://nope/SECRET-PATH'], level: 'error', logger });
+    const notifier = new Notifier({ urls: [broken.url('/services/SECRET-PATH?token=SECRET-QUERY'), `${dead}/x/SECRET-PATH`, good.url(''), 'ftp://nope/SECRET-PATH'], level: 'error', logger });
     await notifier.runFinished('v', FAILED);
     assert.equal(good.received.length, 1);
+    assert.equal(good.received[0].contentType, 'application/json');
     const log = lines.join('');
-    assert.match(log, new RegExp(`Notification to ${broken.url} failed: HTTP 500`));
+    assert.match(log, new RegExp(`Notification to ${broken.url('')} failed: HTTP 500`));
     assert.match(log, new RegExp(`Notification to ${dead} failed: ECONNREFUSED`));
     assert.match(log, /NOTIFY_URLS entry 4 is not an http\(s\) URL/);
     assert.ok(!log.includes('SECRET'), log);
+  });
+
+  it('masks a secret that JSON would escape (a quote, a backslash) in every text field', async () => {
+    const hook = await receiver();
+    const secret = 'pa"ss\\word-Qx7';
+    const notifier = new Notifier({ urls: [hook.url('')], level: 'error', logger: createSilentLogger(), redact: createRedactor([secret]) });
+    await notifier.runFinished('v', { ...FAILED, error: `target s3: the server said: bad key ${secret}` });
+    const { raw, body } = hook.received[0];
+    assert.ok(!raw.includes(secret) && !raw.includes(JSON.stringify(secret).slice(1, -1)), raw);
+    assert.equal(body.error, 'target s3: the server said: bad key [redacted]');
+    assert.match(body.text, /bad key \[redacted\]$/);
+    assert.equal(body.content, body.text);
+  });
+
+  it('a secret that is also a JSON word (true, null) leaves the body valid JSON', async () => {
+    const hook = await receiver();
+    const notifier = new Notifier({ urls: [hook.url('')], level: 'error', logger: createSilentLogger(), redact: createRedactor(['true', 'null']) });
+    await notifier.runFinished('v', { ...FAILED, error: 'null pointer: true story' });
+    const { body } = hook.received[0];
+    assert.deepEqual(
+      { quiesced: body.quiesced, archive: body.archive, warning: body.warning, error: body.error },
+      { quiesced: true, archive: null, warning: null, error: '[redacted] pointer: [redacted] story' },
+    );
   });
 });
 
@@ -110,7 +115,7 @@ describe('BackupCoordinator notifications', () => {
   it('tells the webhook of a failed run; an unreachable webhook does not fail a run', async () => {
     const hook = await receiver();
     const { coordinator, docker, scheduler, volume } = await setUpCoordinator({
-      notifier: new Notifier({ urls: [await deadUrl(), hook.url], level: 'error', logger: createSilentLogger() }),
+      notifier: new Notifier({ urls: [await deadUrl(), hook.url('')], level: 'error', logger: createSilentLogger() }),
     });
     await coordinator.volumeAdded(volume);
 
@@ -122,6 +127,7 @@ describe('BackupCoordinator notifications', () => {
     assert.equal(failed.result, 'failed');
     await eventually('the webhook got the failure', async () => hook.received.length > 0, 10_000);
     assert.equal(hook.received.length, 1, 'only the failure, at level error');
+    assert.equal(hook.received[0].contentType, 'application/json');
     assert.equal(hook.received[0].body.result, 'failed');
     assert.match(hook.received[0].body.error ?? '', /did not stop in time/);
     scheduler.stopAll();

@@ -23,7 +23,8 @@ describe('RemoteTarget', () => {
         files.delete(path);
       },
     } as unknown as StoreSession;
-    const remote = new RemoteTarget({ name: 's3', secrets: [], atomicUploads: true, session: (fn: (s: StoreSession) => Promise<unknown>) => fn(session) } as unknown as RemoteStore);
+    const store = { name: 's3', atomicUploads: true, session: (fn: (s: StoreSession) => Promise<unknown>) => fn(session) } as unknown as RemoteStore;
+    const remote = new RemoteTarget(store, (text) => text);
     await assert.rejects(remote.removeIncomplete('v'), /target s3: .*503 Slow Down/);
     await assert.rejects(remote.list('v'), /503 Slow Down/);
     assert.equal(files.size, 2, 'the complete archive and its manifest stay');
