@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { after, describe, it } from 'node:test';
-import winston from 'winston';
-import { createLogger, createSilentLogger } from '../../src/logging/logger';
+import { createSilentLogger } from '../../src/logging/logger';
 import { Notifier } from '../../src/notify/notifier';
 import type { RunSummary } from '../../src/notify/run-summary';
 import type { RunRecord } from '../../src/status/run-state-store';
+import { capturingLogger } from '../helpers/capturing-logger';
 import { eventually } from '../helpers/eventually';
 import { setUpCoordinator } from './coordinator-fixtures';
 
@@ -35,17 +34,6 @@ async function deadUrl(): Promise<string> {
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return `http://127.0.0.1:${port}`;
-}
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
-  return { logger: createLogger('debug', [], new winston.transports.Stream({ stream })), lines };
 }
 
 const FAILED: RunRecord = {

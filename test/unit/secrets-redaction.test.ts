@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import winston from 'winston';
 import { loadArchiveKeys } from '../../src/crypto/archive-keys';
-import { createLogger } from '../../src/logging/logger';
 import { createRedactor } from '../../src/logging/redact';
 import { restoreInPlace } from '../../src/restore/restore-in-place';
 import { resolveArchive } from '../../src/restore/restore-source';
 import { verifyArchive } from '../../src/restore/verify-archive';
 import { secretValues } from '../../src/settings/settings';
+import { capturingLogger } from '../helpers/capturing-logger';
 import { makeTempDir } from '../helpers/temp-dir';
 import { AGE_PASSPHRASE, ageKeyPair, backUpEncrypted, GPG_PASSPHRASE } from './crypto-fixtures';
-
-/** A debug-level logger with the plugin's format whose output lands in `lines`. */
-function capturingLogger(secrets: string[]) {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
-  const logger = createLogger('debug', secrets, new winston.transports.Stream({ stream }));
-  return { logger, lines };
-}
 
 describe('secrets', () => {
   it('the redactor masks every configured secret, longest first, and leaves short values alone', () => {
