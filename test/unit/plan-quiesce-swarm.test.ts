@@ -73,6 +73,14 @@ describe('planQuiesce in Swarm mode', () => {
     assert.deepEqual(summary(plan([container('plain', { volumes: ['data'] })], { manager: false, services: [] })).stop, ['plain']);
   });
 
+  it('leaves alone a service already at 0 replicas, labelled or mounting the volume, so that it is never scaled back to 0', () => {
+    const idle = service('idle', { replicas: 0, labels: { [LABELS.stop]: 'true' } });
+    const drained = service('drained', { replicas: 0 });
+    const result = plan([task('drained.1', 'drained', { volumes: ['data'] })], manager([idle, drained]));
+    assert.deepEqual(summary(result), { stop: [], scale: [] });
+    assert.deepEqual(summary(plan([], manager([idle]), 'labelled')), { stop: [], scale: [] });
+  });
+
   it('runs archive-pre on the tasks of a scaled service but no archive-post (those tasks are replaced)', () => {
     const withHooks = { volumes: ['data'], labels: { [LABELS.archivePre]: 'dump', [LABELS.archivePost]: 'cleanup' } };
     const result = plan([task('web.1', 'web', withHooks), container('plain', withHooks)]);
