@@ -65,7 +65,6 @@ export function planQuiesce(input: {
   const stop: PlannedStop[] = [];
   const scale = new Map<string, PlannedScale>();
   const concerned: ContainerFacts[] = [];
-  const scaledTasks: ContainerFacts[] = [];
   const services = new Map((swarm?.services ?? []).map((service) => [service.id, service]));
   const serviceLabels = new Map([...services.values()].map((service) => [service.id, stopLabelsOf('service', service, stopLabel)]));
   // A service already at 0 replicas (another run, on another volume, scaled it down) is left alone, as a
@@ -107,11 +106,15 @@ export function planQuiesce(input: {
       stop.push({ id: container.id, name: container.name, restart: !labels.noRestart, serviceId });
     } else {
       scaleOnce(service, true, `mounts volume ${volume}`);
-      scaledTasks.push(container);
     }
   }
   // A scaled service's task containers are gone after the snapshot: archive-post has nowhere to run there.
-  const remaining = concerned.filter((container) => !scaledTasks.includes(container));
+  // Decided from the services scaled, not per container, since a task that does not stop on its own
+  // (with backup-stop=labelled, an unlabelled one) goes with its service all the same.
+  const remaining = concerned.filter((container) => {
+    const serviceId = container.labels[SERVICE_LABEL];
+    return serviceId === undefined || !scale.has(serviceId);
+  });
   return {
     stop,
     scale: [...scale.values()],

@@ -88,3 +88,13 @@ describe('planQuiesce in Swarm mode', () => {
     assert.deepEqual(result.post.map((command) => command.containerName), ['plain']);
   });
 });
+
+describe('planQuiesce in Swarm mode with backup-stop=labelled', () => {
+  it('runs no archive-post on the tasks of a scaled labelled service, even unlabelled ones that mount the volume', () => {
+    const withHooks = { volumes: ['data'], labels: { [LABELS.archivePre]: 'dump', [LABELS.archivePost]: 'cleanup' } };
+    const result = plan([task('api.1', 'api', withHooks), task('web.1', 'web', withHooks), container('plain', withHooks)], manager(), 'labelled');
+    assert.deepEqual(summary(result), { stop: [], scale: ['api from 2'] });
+    assert.deepEqual(result.pre.map((command) => command.containerName), ['api.1', 'web.1', 'plain']);
+    assert.deepEqual(result.post.map((command) => command.containerName), ['web.1', 'plain']);
+  });
+});
