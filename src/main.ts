@@ -110,6 +110,8 @@ async function main(): Promise<void> {
   logger.info(`Listening on ${settings.paths.socket}`);
   await registry.restoreMounts();
 
+  // Not awaited: the socket is already open. Runs do wait for the replay and its retries (seconds), so that
+  // none of them rewrites a journal entry the replay is still working through.
   void waitForDocker(docker, logger)
     .then(() => restartJournaledContainers(docker, journal, logger))
     .catch((error: Error) => logger.error(`Restarting containers of an interrupted backup failed: ${error.message}`))

@@ -1,39 +1,62 @@
 import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
+import { failedWork } from './failed-work';
 import type { PlannedScale, PlannedStop } from './plan-quiesce';
+import type { StopJournal } from './stop-journal';
+
+/** What a bring-back could not bring back: still stopped, or still at 0 replicas. */
+export interface LeftDown {
+  stops: PlannedStop[];
+  scales: PlannedScale[];
+}
 
 /**
  * Undoes a quiesce: starts the restartable containers, asks Swarm to replace task containers that were
  * stopped directly (a task container cannot be started by hand), and scales services back to their former
- * replica count. Everything is attempted; the failures are returned, one message each.
+ * replica count. Everything is attempted. The journal then keeps only what is left down, so that nothing
+ * that failed to come back is forgotten; the failures are returned, one message each.
  */
 export async function bringBack(input: {
   docker: DockerApi;
+  journal: StopJournal;
   volume: string;
   stops: PlannedStop[];
   scales: PlannedScale[];
   logger: Logger;
-}): Promise<string[]> {
-  const { docker, volume, logger } = input;
+}): Promise<{ failures: string[]; left: LeftDown }> {
+  const { docker, journal, volume, logger } = input;
   const restartable = input.stops.filter((stop) => stop.restart);
-  const plain = restartable.filter((stop) => stop.serviceId === undefined);
-  const replacedBy = new Map(restartable.flatMap((stop) => (stop.serviceId ? [[stop.serviceId, stop.name] as const] : [])));
-  const scales = input.scales.filter((scale) => scale.restart);
-  const work: { what: string; done: Promise<unknown> }[] = [
-    ...plain.map((stop) => ({ what: `container ${stop.name}`, done: docker.startContainer(stop.id) })),
-    ...[...replacedBy].map(([serviceId, name]) => ({
-      what: `the service of container ${name}`,
+  const tasksOf = new Map<string, PlannedStop[]>();
+  for (const stop of restartable) {
+    if (stop.serviceId !== undefined) tasksOf.set(stop.serviceId, [...(tasksOf.get(stop.serviceId) ?? []), stop]);
+  }
+  const work = [
+    ...restartable
+      .filter((stop) => stop.serviceId === undefined)
+      .map((stop) => ({ what: `container ${stop.name}`, done: docker.startContainer(stop.id), stops: [stop], scales: [] })),
+    ...[...tasksOf].map(([serviceId, tasks]) => ({
+      what: `the service of container ${tasks.map((task) => task.name).join(', ')}`,
       done: docker.forceUpdateService(serviceId),
+      stops: tasks,
+      scales: [],
     })),
-    ...scales.map((scale) => ({
-      what: `service ${scale.name} (back to ${scale.replicas})`,
-      done: docker.scaleService(scale.id, scale.replicas),
-    })),
+    ...input.scales
+      .filter((scale) => scale.restart)
+      .map((scale) => ({
+        what: `service ${scale.name} (back to ${scale.replicas})`,
+        done: docker.scaleService(scale.id, scale.replicas),
+        stops: [],
+        scales: [scale],
+      })),
   ];
-  if (work.length === 0) return [];
-  logger.info(`Bringing back for volume ${volume}: ${work.map((item) => item.what).join(', ')}`);
-  const results = await Promise.allSettled(work.map((item) => item.done));
-  return results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${work[index].what}: ${(result.reason as Error).message}`] : [],
+  if (work.length > 0) logger.info(`Bringing back for volume ${volume}: ${work.map((item) => item.what).join(', ')}`);
+  const failed = await failedWork(work);
+  const left: LeftDown = { stops: failed.flatMap(({ work }) => work.stops), scales: failed.flatMap(({ work }) => work.scales) };
+  // No-restart items are done too: they are meant to stay down.
+  await journal.forget(
+    volume,
+    input.stops.filter((stop) => !left.stops.includes(stop)),
+    input.scales.filter((scale) => !left.scales.includes(scale)),
   );
+  return { failures: failed.map(({ message }) => message), left };
 }

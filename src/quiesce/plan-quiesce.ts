@@ -65,14 +65,19 @@ export function planQuiesce(input: {
   const stop: PlannedStop[] = [];
   const scale = new Map<string, PlannedScale>();
   const concerned: ContainerFacts[] = [];
-  const scaledTasks: ContainerFacts[] = [];
   const services = new Map((swarm?.services ?? []).map((service) => [service.id, service]));
   const serviceLabels = new Map([...services.values()].map((service) => [service.id, stopLabelsOf('service', service, stopLabel)]));
+  // A service already at 0 replicas (another run, on another volume, scaled it down) is left alone, as a
+  // stopped container is: this run would otherwise "bring it back" to 0 after that run scaled it up again.
+  const scaleOnce = (service: ServiceFacts, restart: boolean, why: string): void => {
+    const planned = scalable(service, restart, why);
+    if (planned.replicas > 0 && !scale.has(service.id)) scale.set(service.id, planned);
+  };
 
   if (policy !== 'none') {
     for (const service of services.values()) {
       const labels = serviceLabels.get(service.id);
-      if (labels?.labelled) scale.set(service.id, scalable(service, !labels.noRestart, 'is labelled'));
+      if (labels?.labelled) scaleOnce(service, !labels.noRestart, 'is labelled');
     }
   }
 
@@ -100,12 +105,16 @@ export function planQuiesce(input: {
       // Labelled task container of an unlabelled service: stopped directly, brought back by its service.
       stop.push({ id: container.id, name: container.name, restart: !labels.noRestart, serviceId });
     } else {
-      if (!scale.has(serviceId)) scale.set(serviceId, scalable(service, true, `mounts volume ${volume}`));
-      scaledTasks.push(container);
+      scaleOnce(service, true, `mounts volume ${volume}`);
     }
   }
   // A scaled service's task containers are gone after the snapshot: archive-post has nowhere to run there.
-  const remaining = concerned.filter((container) => !scaledTasks.includes(container));
+  // Decided from the services scaled, not per container, since a task that does not stop on its own
+  // (with backup-stop=labelled, an unlabelled one) goes with its service all the same.
+  const remaining = concerned.filter((container) => {
+    const serviceId = container.labels[SERVICE_LABEL];
+    return serviceId === undefined || !scale.has(serviceId);
+  });
   return {
     stop,
     scale: [...scale.values()],

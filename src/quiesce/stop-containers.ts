@@ -2,6 +2,7 @@ import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
 import { setTimeout as delay } from 'node:timers/promises';
 import { bringBack } from './bring-back';
+import { failedWork } from './failed-work';
 import type { PlannedCommand, PlannedScale, PlannedStop } from './plan-quiesce';
 import type { StopJournal } from './stop-journal';
 
@@ -30,9 +31,8 @@ export async function stopContainers(input: {
   if (stops.length === 0 && scales.length === 0) return async () => undefined;
   await journal.record(volume, stops, scales);
   const resume: Resume = async () => {
-    const failures = await bringBack({ docker, volume, stops, scales, logger });
-    await journal.clear(volume);
-    if (failures.length > 0) throw new Error(`could not bring back: ${failures.join('; ')}`);
+    const { failures } = await bringBack({ docker, journal, volume, stops, scales, logger });
+    if (failures.length > 0) throw new Error(`could not bring back: ${failures.join('; ')} (kept in the journal for the next start)`);
     logger.info(`Brought back what was stopped for volume ${volume}`);
   };
 
@@ -44,12 +44,9 @@ export async function stopContainers(input: {
     })),
   ];
   logger.info(`Stopping for volume ${volume}: ${work.map((item) => item.what).join(', ')}`);
-  const results = await Promise.allSettled(work.map((item) => item.done));
-  const failures = results.flatMap((result, index) =>
-    result.status === 'rejected' ? [`${work[index].what}: ${(result.reason as Error).message}`] : [],
-  );
+  const failures = await failedWork(work);
   if (failures.length > 0) {
-    const stopError = new Error(`refused to stop: ${failures.join('; ')}`);
+    const stopError = new Error(`refused to stop: ${failures.map(({ message }) => message).join('; ')}`);
     await resume().catch((error: Error) => logger.error(`After a failed stop, ${error.message}`));
     throw stopError;
   }

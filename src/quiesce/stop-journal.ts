@@ -13,7 +13,8 @@ export interface JournalEntry {
 
 /**
  * What a run is about to stop, written before it stops anything, so that a plugin killed mid-run can
- * start those containers again when it comes back.
+ * start those containers again when it comes back. What a bring-back fails to bring back stays in it, so
+ * the next start tries again.
  */
 export class StopJournal {
   private readonly dir: string;
@@ -22,14 +23,27 @@ export class StopJournal {
     this.dir = join(dataDir, 'journal');
   }
 
+  /**
+   * Adds to the volume's entry rather than replacing it: what an earlier run could not bring back must stay
+   * until something brings it back.
+   */
   async record(volume: string, containers: PlannedStop[], services: PlannedScale[] = []): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
-    const entry: JournalEntry = { volume, stoppedAt: new Date().toISOString(), containers, services };
-    await writeFileAtomically(this.path(volume), `${JSON.stringify(entry, null, 2)}\n`);
+    const earlier = await this.read(volume);
+    await this.write({
+      volume,
+      stoppedAt: earlier?.stoppedAt ?? new Date().toISOString(),
+      containers: [...containers, ...without(earlier?.containers ?? [], containers)],
+      services: [...services, ...without(earlier?.services ?? [], services)],
+    });
   }
 
-  async clear(volume: string): Promise<void> {
-    await rm(this.path(volume), { force: true });
+  /** Drops what no longer has to be brought back; the entry goes once nothing is left in it. */
+  async forget(volume: string, containers: PlannedStop[], services: PlannedScale[]): Promise<void> {
+    const entry = await this.read(volume);
+    if (!entry) return;
+    const left = { ...entry, containers: without(entry.containers, containers), services: without(entry.services ?? [], services) };
+    if (left.containers.length > 0 || left.services.length > 0) await this.write(left);
+    else await rm(this.path(volume), { force: true });
   }
 
   async pending(): Promise<JournalEntry[]> {
@@ -47,7 +61,26 @@ export class StopJournal {
     return entries;
   }
 
+  private async read(volume: string): Promise<JournalEntry | undefined> {
+    try {
+      return JSON.parse(await readFile(this.path(volume), 'utf8')) as JournalEntry;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  private async write(entry: JournalEntry): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFileAtomically(this.path(entry.volume), `${JSON.stringify(entry, null, 2)}\n`);
+  }
+
   private path(volume: string): string {
     return join(this.dir, `${volume}.json`);
   }
+}
+
+/** The items not named (by id) in `gone`. */
+function without<T extends { id: string }>(items: T[], gone: T[]): T[] {
+  return items.filter((item) => !gone.some((other) => other.id === item.id));
 }

@@ -40,6 +40,8 @@ describe('Docker Swarm mode (single-node swarm)', { timeout: 900_000 }, () => {
   const createService = (name: string, args: string[], command: string[] = IDLE) =>
     docker(['service', 'create', '--detach', '--no-resolve-image', '--name', name, ...args, TEST_IMAGE, ...command]);
   const mount = (volume: string) => ['--mount', `type=volume,source=${volume},target=/data,volume-driver=${PLUGIN}`];
+  // Every volume names a backup-stop-label with this test's prefix: the default (`true`) would stop or
+  // scale anything on the host labelled for stopping, not only what this test made.
   const createVolume = (volume: string, options: string[]) =>
     docker(['volume', 'create', '-d', PLUGIN, ...options.flatMap((option) => ['-o', option]), volume]);
   const lastRun = async (volume: string) =>
@@ -132,7 +134,8 @@ describe('Docker Swarm mode (single-node swarm)', { timeout: 900_000 }, () => {
     await createService(attached, ['--replicas', '1', ...mount(collisionVolume)]);
     const globalVolume = `${prefix}global-data`;
     const agent = `${prefix}agent`;
-    await createVolume(globalVolume, ['backup-schedule=none']);
+    // A label of its own: with the clash label, the labelled service above would be refused first.
+    await createVolume(globalVolume, ['backup-schedule=none', `backup-stop-label=${prefix}global`]);
     await createService(agent, ['--mode', 'global', ...mount(globalVolume)]);
     await waitForRunningTasks(both, 1);
     await waitForRunningTasks(attached, 1);
@@ -156,7 +159,7 @@ describe('Docker Swarm mode (single-node swarm)', { timeout: 900_000 }, () => {
   it('a plugin killed while a service is at 0 scales it back to its former count when the engine restarts it', async () => {
     const volume = `${prefix}killed`;
     const service = `${prefix}killed-app`;
-    await createVolume(volume, ['backup-schedule=none', 'backup-snapshot=direct']);
+    await createVolume(volume, ['backup-schedule=none', 'backup-snapshot=direct', `backup-stop-label=${prefix}killed`]);
     // Random data archives slowly enough (direct mode: scaled down during the whole archive) to be caught.
     await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'dd', 'if=/dev/urandom', 'of=/data/random', 'bs=1M', 'count=600']);
     await createService(service, ['--replicas', '2', ...mount(volume)]);
@@ -191,7 +194,7 @@ describe('Docker Swarm mode (single-node swarm)', { timeout: 900_000 }, () => {
     await leaveSwarm();
     inSwarm = false;
     const volume = `${prefix}after-swarm`;
-    await createVolume(volume, ['backup-schedule=none']);
+    await createVolume(volume, ['backup-schedule=none', `backup-stop-label=${prefix}after-swarm`]);
     await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', 'echo hello > /data/hello']);
     const outcome = await backupvolCli(['backup', volume]);
     assert.equal(outcome.code, 0, outcome.stderr);

@@ -7,11 +7,14 @@ import type { ContainerFacts, DockerApi, ExecResult, ObjectSpec, ServiceFacts, S
 export class FakeDocker implements DockerApi {
   readonly calls: string[] = [];
   readonly refuseToStop = new Set<string>();
+  readonly refuseToStart = new Set<string>();
   readonly execResults = new Map<string, ExecResult>();
   swarm: SwarmInfo = { active: false, manager: false, nodeName: 'node-1' };
   services: ServiceFacts[] = [];
   /** Services whose tasks keep running after a scale to 0 (a task that ignores its stop). */
   readonly lingeringTasks = new Set<string>();
+  /** Services whose next scales fail, this many times (Infinity: always). */
+  readonly failingScales = new Map<string, number>();
 
   constructor(readonly containers: ContainerFacts[] = []) {}
 
@@ -25,6 +28,11 @@ export class FakeDocker implements DockerApi {
 
   async scaleService(id: string, replicas: number): Promise<void> {
     this.calls.push(`scale ${id} ${replicas}`);
+    const failures = this.failingScales.get(id) ?? 0;
+    if (failures > 0) {
+      this.failingScales.set(id, failures - 1);
+      throw new Error(`service ${id} could not be scaled`);
+    }
     this.serviceById(id).replicas = replicas;
   }
 
@@ -65,6 +73,7 @@ export class FakeDocker implements DockerApi {
 
   async startContainer(id: string): Promise<void> {
     this.calls.push(`start ${id}`);
+    if (this.refuseToStart.has(id)) throw new Error(`container ${id} could not be started`);
     this.byId(id).running = true;
   }
 

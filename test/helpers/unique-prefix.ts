@@ -3,6 +3,10 @@ import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { docker } from './docker-cli';
+import { eventually } from './eventually';
+
+/** How long the task containers of a removed service may take to go (Swarm stops them one by one). */
+const TASKS_GONE_TIMEOUT_MS = 30_000;
 
 /**
  * Every Docker object a test creates is named PREFIX-something, with a prefix of its own (`bvt-1a2b3c4d-`),
@@ -49,18 +53,33 @@ export async function removeObjectsWithPrefix(prefix: string): Promise<void> {
       .split('\n')
       .map((name) => name.trim())
       .filter((name) => name.startsWith(prefix));
-  const remove = async (kind: string, args: string[], list: string[]): Promise<void> => {
+  /** Returns the names it removed. */
+  const remove = async (kind: string, args: string[], list: string[]): Promise<string[]> => {
+    const removed: string[] = [];
     for (const name of list) {
       try {
         await docker([...args, name]);
+        removed.push(name);
       } catch (error) {
         problems.push(`${kind} ${name}: ${(error as Error).message}`);
       }
     }
+    return removed;
   };
   // Swarm services first: their task containers would otherwise come back. Not in a swarm: nothing to list.
   const services = await names(['service', 'ls', '--format', '{{.Name}}']).catch(() => [] as string[]);
-  await remove('service', ['service', 'rm'], services);
+  const removedServices = await remove('service', ['service', 'rm'], services);
+  // `service rm` returns before Swarm has removed the tasks: removing a task container by hand would race
+  // Swarm's own removal, and the volume it mounts would still be in use.
+  await Promise.all(
+    removedServices.map((service) =>
+      eventually(
+        `the task containers of service ${service} are gone`,
+        async () => (await docker(['ps', '--all', '--quiet', '--filter', `label=com.docker.swarm.service.name=${service}`])).trim() === '',
+        TASKS_GONE_TIMEOUT_MS,
+      ).catch((error: Error) => problems.push(error.message)),
+    ),
+  );
   await remove('container', ['rm', '-f', '-v'], await names(['ps', '-a', '--format', '{{.Names}}']));
   await remove('volume', ['volume', 'rm', '-f'], await names(['volume', 'ls', '--format', '{{.Name}}']));
   await remove('network', ['network', 'rm'], await names(['network', 'ls', '--format', '{{.Name}}']));

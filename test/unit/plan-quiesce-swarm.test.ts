@@ -73,10 +73,28 @@ describe('planQuiesce in Swarm mode', () => {
     assert.deepEqual(summary(plan([container('plain', { volumes: ['data'] })], { manager: false, services: [] })).stop, ['plain']);
   });
 
+  it('leaves alone a service already at 0 replicas, labelled or mounting the volume, so that it is never scaled back to 0', () => {
+    const idle = service('idle', { replicas: 0, labels: { [LABELS.stop]: 'true' } });
+    const drained = service('drained', { replicas: 0 });
+    const result = plan([task('drained.1', 'drained', { volumes: ['data'] })], manager([idle, drained]));
+    assert.deepEqual(summary(result), { stop: [], scale: [] });
+    assert.deepEqual(summary(plan([], manager([idle]), 'labelled')), { stop: [], scale: [] });
+  });
+
   it('runs archive-pre on the tasks of a scaled service but no archive-post (those tasks are replaced)', () => {
     const withHooks = { volumes: ['data'], labels: { [LABELS.archivePre]: 'dump', [LABELS.archivePost]: 'cleanup' } };
     const result = plan([task('web.1', 'web', withHooks), container('plain', withHooks)]);
     assert.deepEqual(result.pre.map((command) => command.containerName), ['web.1', 'plain']);
     assert.deepEqual(result.post.map((command) => command.containerName), ['plain']);
+  });
+});
+
+describe('planQuiesce in Swarm mode with backup-stop=labelled', () => {
+  it('runs no archive-post on the tasks of a scaled labelled service, even unlabelled ones that mount the volume', () => {
+    const withHooks = { volumes: ['data'], labels: { [LABELS.archivePre]: 'dump', [LABELS.archivePost]: 'cleanup' } };
+    const result = plan([task('api.1', 'api', withHooks), task('web.1', 'web', withHooks), container('plain', withHooks)], manager(), 'labelled');
+    assert.deepEqual(summary(result), { stop: [], scale: ['api from 2'] });
+    assert.deepEqual(result.pre.map((command) => command.containerName), ['api.1', 'web.1', 'plain']);
+    assert.deepEqual(result.post.map((command) => command.containerName), ['web.1', 'plain']);
   });
 });

@@ -4,6 +4,7 @@ import { createSilentLogger } from '../../src/logging/logger';
 import { restartJournaledContainers } from '../../src/quiesce/restart-journaled';
 import { runLabelCommands, stopContainers } from '../../src/quiesce/stop-containers';
 import { StopJournal } from '../../src/quiesce/stop-journal';
+import { capturingLogger } from '../helpers/capturing-logger';
 import { container, FakeDocker, service } from '../helpers/fake-docker';
 import { makeTempDir } from '../helpers/temp-dir';
 
@@ -105,5 +106,75 @@ describe('stopContainers with Swarm services', () => {
     await restartJournaledContainers(docker, journal, logger);
     assert.deepEqual(docker.calls, ['scale web 3']);
     assert.deepEqual(await journal.pending(), []);
+  });
+});
+
+describe('bringing back what failed to come back', () => {
+  const web = { id: 'web', name: 'web', replicas: 3, restart: true };
+  const noDelays = [0, 0, 0, 0];
+
+  it('an undo that fails keeps in the journal only what is still to bring back', async () => {
+    const docker = new FakeDocker([container('a'), container('b')]);
+    docker.services = [service('web', { replicas: 3 })];
+    const journal = new StopJournal(await makeTempDir('journal'));
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops, scales: [web], timeoutSeconds: 5, logger });
+    docker.failingScales.set('web', 1);
+    await assert.rejects(resume(), /could not bring back: service web \(back to 3\): service web could not be scaled/);
+    assert.ok(docker.containers.find((c) => c.id === 'a')?.running);
+    assert.deepEqual(
+      (await journal.pending()).map((entry) => ({ volume: entry.volume, containers: entry.containers, services: entry.services })),
+      [{ volume: 'v', containers: [], services: [web] }],
+    );
+  });
+
+  it('a stop that fails, and whose undo fails too, keeps in the journal what is still stopped', async () => {
+    const docker = new FakeDocker([container('a'), container('b')]);
+    docker.refuseToStop.add('b');
+    docker.refuseToStart.add('a');
+    const journal = new StopJournal(await makeTempDir('journal'));
+    await assert.rejects(stopContainers({ docker, journal, volume: 'v', stops, timeoutSeconds: 5, logger }), /refused to stop: b/);
+    assert.deepEqual((await journal.pending()).map((entry) => entry.containers), [[stops[0]]]);
+  });
+
+  it('at start, retries what fails with a backoff and clears the journal once everything is back', async () => {
+    const docker = new FakeDocker([container('a', { running: false })]);
+    docker.services = [service('web', { replicas: 0 })];
+    docker.failingScales.set('web', 2);
+    const journal = new StopJournal(await makeTempDir('journal'));
+    await journal.record('v', [stops[0]], [web]);
+    await restartJournaledContainers(docker, journal, logger, noDelays);
+    assert.deepEqual(docker.calls, ['start a', 'scale web 3', 'scale web 3', 'scale web 3']);
+    assert.equal(docker.services[0].replicas, 3);
+    assert.deepEqual(await journal.pending(), []);
+  });
+
+  it('at start, what still fails after every attempt stays in the journal for the next start and is logged as an error', async () => {
+    const docker = new FakeDocker([container('a', { running: false })]);
+    docker.services = [service('web', { replicas: 0 })];
+    docker.failingScales.set('web', Infinity);
+    const journal = new StopJournal(await makeTempDir('journal'));
+    await journal.record('v', [stops[0]], [web]);
+    const { logger: capturing, lines } = capturingLogger();
+    await restartJournaledContainers(docker, journal, capturing, noDelays);
+    assert.deepEqual(docker.calls, ['start a', ...Array<string>(5).fill('scale web 3')]);
+    const [entry] = await journal.pending();
+    assert.deepEqual({ containers: entry.containers, services: entry.services }, { containers: [], services: [web] });
+    assert.ok(lines.some((line) => / error .*service web \(back to 3\)/.test(line)), lines.join(''));
+
+    docker.failingScales.delete('web');
+    await restartJournaledContainers(docker, journal, logger, noDelays);
+    assert.equal(docker.services[0].replicas, 3);
+    assert.deepEqual(await journal.pending(), []);
+  });
+
+  it('a later run on the same volume does not drop what an earlier one could not bring back', async () => {
+    const docker = new FakeDocker([container('a')]);
+    docker.services = [service('web', { replicas: 0 })];
+    const journal = new StopJournal(await makeTempDir('journal'));
+    await journal.record('v', [], [web]);
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops: [stops[0]], timeoutSeconds: 5, logger });
+    await resume();
+    const [entry] = await journal.pending();
+    assert.deepEqual({ containers: entry.containers, services: entry.services }, { containers: [], services: [web] });
   });
 });
