@@ -67,7 +67,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       (text) => targets.redact(text),
     );
     upload = multi;
-    const { plan } = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
+    const plan = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
     record.stopped = plan.stop.map((stop) => stop.name);
     record.scaled = plan.scale.map((scale) => scale.name);
     await runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger });

@@ -1,4 +1,4 @@
-import type { DockerApi, ObjectSpec, SwarmInfo } from '../docker/docker-api';
+import type { DockerApi, ObjectSpec } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
 import type { StopPolicy } from '../volumes/volume-options';
 import { planQuiesce, type QuiescePlan } from './plan-quiesce';
@@ -26,15 +26,14 @@ export interface StoppedSpecs {
 export async function planFromEngine(
   docker: DockerApi,
   input: { volume: string; policy: StopPolicy; stopLabel: string },
-): Promise<{ plan: QuiescePlan; swarm: SwarmInfo }> {
+): Promise<QuiescePlan> {
   const [containers, swarm] = await Promise.all([docker.runningContainers(), docker.swarmInfo()]);
   const services = swarm.active && swarm.manager ? await docker.listServices() : [];
-  const plan = planQuiesce({
+  return planQuiesce({
     ...input,
     containers,
     swarm: swarm.active ? { manager: swarm.manager, services } : undefined,
   });
-  return { plan, swarm };
 }
 
 /** Specs of what the plan stops, read before stopping; one that cannot be read is logged and left out. */

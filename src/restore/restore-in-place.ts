@@ -58,7 +58,7 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
 
     let previous: string | undefined;
     try {
-      const { plan } = await planFromEngine(docker, { volume, policy: 'attached', stopLabel: request.options?.stopLabel ?? 'true' });
+      const plan = await planFromEngine(docker, { volume, policy: 'attached', stopLabel: request.options?.stopLabel ?? 'true' });
       record.stopped = plan.stop.map((stop) => stop.name);
       record.scaled = plan.scale.map((scale) => scale.name);
       const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger });
