@@ -34,6 +34,17 @@ export interface ServiceFacts {
 /** What is kept in a manifest about a stopped container or service: enough to recreate it, no secrets. */
 export type ObjectSpec = Record<string, unknown>;
 
+/**
+ * The container or service no longer exists (the engine answered 404): someone removed it. Nothing can
+ * bring it back, so callers treat it as gone rather than as a failure to retry.
+ */
+export class NoSuchObjectError extends Error {
+  constructor(what: string, cause: unknown) {
+    super(`${what} no longer exists`, { cause });
+    this.name = 'NoSuchObjectError';
+  }
+}
+
 export interface ExecResult {
   exitCode: number;
   output: string;
@@ -49,18 +60,21 @@ export interface DockerApi {
   runningContainers(): Promise<ContainerFacts[]>;
   /** Resolves when the container is stopped; a container already stopped counts as stopped. */
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
-  /** A container already running counts as started. */
+  /** A container already running counts as started; one that no longer exists throws NoSuchObjectError. */
   startContainer(id: string): Promise<void>;
   /** Runs a command (through the container's /bin/sh, as offen/docker-volume-backup does) and waits. */
   exec(id: string, command: string): Promise<ExecResult>;
   swarmInfo(): Promise<SwarmInfo>;
   /** Swarm services (managers only). */
   listServices(): Promise<ServiceFacts[]>;
-  /** Sets the desired replica count of a replicated service. */
+  /** Sets the desired replica count of a replicated service; NoSuchObjectError when it no longer exists. */
   scaleService(id: string, replicas: number): Promise<void>;
   /** Tasks of the service that still run or are about to (not yet shut down). */
   activeTaskCount(id: string): Promise<number>;
-  /** Makes Swarm replace the service's tasks: brings back a task container that was stopped directly. */
+  /**
+   * Makes Swarm replace the service's tasks: brings back a task container that was stopped directly.
+   * NoSuchObjectError when the service no longer exists.
+   */
   forceUpdateService(id: string): Promise<void>;
   /** The container's definition for the manifest; environment values are left out (they hold secrets). */
   describeContainer(id: string): Promise<ObjectSpec>;
@@ -69,6 +83,7 @@ export interface DockerApi {
 }
 
 const NOT_MODIFIED = 304;
+const NOT_FOUND = 404;
 const OUTPUT_LIMIT = 64 * 1024;
 
 export class DockerodeApi implements DockerApi {
@@ -100,7 +115,7 @@ export class DockerodeApi implements DockerApi {
   }
 
   async startContainer(id: string): Promise<void> {
-    await ignoreStatus(NOT_MODIFIED, this.docker.getContainer(id).start());
+    await goneOnNotFound(`container ${id}`, ignoreStatus(NOT_MODIFIED, this.docker.getContainer(id).start()));
   }
 
   async exec(id: string, command: string): Promise<ExecResult> {
@@ -196,11 +211,11 @@ export class DockerodeApi implements DockerApi {
   private async updateService(id: string, change: (spec: Record<string, unknown>) => void): Promise<void> {
     const service = this.docker.getService(id);
     for (let attempt = 1; ; attempt += 1) {
-      const inspected = (await service.inspect()) as ServiceInfo;
+      const inspected = (await goneOnNotFound(`service ${id}`, service.inspect())) as ServiceInfo;
       const spec = structuredClone(inspected.Spec ?? {}) as Record<string, unknown>;
       change(spec);
       try {
-        await service.update({ _query: { version: inspected.Version?.Index }, _body: spec });
+        await goneOnNotFound(`service ${id}`, service.update({ _query: { version: inspected.Version?.Index }, _body: spec }));
         return;
       } catch (error) {
         if (attempt >= UPDATE_ATTEMPTS || !/out of sequence/i.test((error as Error).message)) throw error;
@@ -236,6 +251,15 @@ interface TaskInfo {
 /** KEY=VALUE entries reduced to their keys: values often carry passwords. */
 function envNames(env: string[] | null | undefined): string[] {
   return (env ?? []).map((entry) => entry.split('=', 1)[0]);
+}
+
+async function goneOnNotFound<T>(what: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === NOT_FOUND) throw new NoSuchObjectError(what, error);
+    throw error;
+  }
 }
 
 async function ignoreStatus(status: number, work: Promise<unknown>): Promise<void> {

@@ -1,4 +1,4 @@
-import type { DockerApi } from '../docker/docker-api';
+import { NoSuchObjectError, type DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
 import { failedWork } from './failed-work';
 import type { PlannedScale, PlannedStop } from './plan-quiesce';
@@ -14,7 +14,9 @@ export interface LeftDown {
  * Undoes a quiesce: starts the restartable containers, asks Swarm to replace task containers that were
  * stopped directly (a task container cannot be started by hand), and scales services back to their former
  * replica count. Everything is attempted. The journal then keeps only what is left down, so that nothing
- * that failed to come back is forgotten; the failures are returned, one message each.
+ * that failed to come back is forgotten; the failures are returned, one message each. What was removed
+ * meanwhile (a container or service the engine no longer knows) is not a failure: nothing can bring it
+ * back, and keeping it would retry it at every start.
  */
 export async function bringBack(input: {
   docker: DockerApi;
@@ -50,7 +52,11 @@ export async function bringBack(input: {
       })),
   ];
   if (work.length > 0) logger.info(`Bringing back for volume ${volume}: ${work.map((item) => item.what).join(', ')}`);
-  const failed = await failedWork(work);
+  const failed = (await failedWork(work)).filter((failure) => {
+    if (!(failure.reason instanceof NoSuchObjectError)) return true;
+    logger.warn(`Nothing to bring back for volume ${volume}: ${failure.work.what} no longer exists (removed since it was stopped)`);
+    return false;
+  });
   const left: LeftDown = { stops: failed.flatMap(({ work }) => work.stops), scales: failed.flatMap(({ work }) => work.scales) };
   // No-restart items are done too: they are meant to stay down.
   await journal.forget(

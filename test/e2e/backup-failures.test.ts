@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { allArchiveFiles, completeArchives } from '../helpers/archives';
-import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter } from '../helpers/backup-status';
+import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter, waitUntilRunning } from '../helpers/backup-status';
 import { docker, run } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
-import { installFreshPlugin, PLUGIN, pluginPid } from '../helpers/plugin';
+import { markEngineLog, pluginLogSince } from '../helpers/engine-log';
+import { installFreshPlugin, PLUGIN, pluginId, pluginPid } from '../helpers/plugin';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
-import { useUniquePrefix } from '../helpers/unique-prefix';
+import { removeObjectsWithPrefix, useUniquePrefix } from '../helpers/unique-prefix';
 
 describe('failed and interrupted backups', { timeout: 600_000 }, () => {
   const prefix = useUniquePrefix();
@@ -22,16 +23,21 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
   it('a plugin killed while containers are stopped: the engine restarts it, it starts them, no complete archive', async () => {
     const volume = `${prefix}killed`;
     const app = `${prefix}killed-app`;
+    const removedMeanwhile = `${prefix}killed-removed`;
     await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-snapshot=direct', '-o', 'backup-schedule=*/10 * * * * *', volume]);
     // Random data archives slowly enough (direct mode: stopped during the whole archive) to be caught.
     await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'dd', 'if=/dev/urandom', 'of=/data/random', 'bs=1M', 'count=600']);
     await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
+    await docker(['run', '-d', '--name', removedMeanwhile, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
 
     let partial = '';
-    await eventually('the app stopped by a backup in progress', async () => {
+    await eventually('both containers stopped by a backup in progress', async () => {
       partial = (await allArchiveFiles(volume)).find((name) => name.startsWith('.partial-')) ?? '';
-      return partial !== '' && !(await isRunning(app));
+      return partial !== '' && !(await isRunning(app)) && !(await isRunning(removedMeanwhile));
     }, 90_000);
+    // The user removes a stopped container while the plugin is down: the journal still names it.
+    await docker(['rm', removedMeanwhile]);
+    const logMark = await markEngineLog();
     const killed = await pluginPid();
     assert.ok(killed, 'the plugin process is found');
     process.kill(killed, 'SIGKILL');
@@ -43,6 +49,12 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
     await eventually('the app runs again', () => isRunning(app), 60_000);
     const interrupted = partial.slice('.partial-'.length);
     assert.ok(!(await completeArchives(volume)).includes(interrupted), `${interrupted} must not look complete`);
+    // Dropped from the journal at once: not retried, not kept for every later start.
+    const log = async (): Promise<string> => (await pluginLogSince(logMark, [await pluginId()])).join('\n');
+    await eventually('the plugin says the removed container is gone', async () =>
+      (await log()).includes(`Nothing to bring back for volume ${volume}: container ${removedMeanwhile} no longer exists`),
+    );
+    assert.doesNotMatch(await log(), new RegExp(`Could not (yet )?bring back[^\\n]*container ${removedMeanwhile}:`));
   });
 
   describe('a full target', () => {
@@ -57,6 +69,8 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
     });
 
     after(async () => {
+      // First what schedules runs: a run caught by the disable below could not bring its containers back.
+      await removeObjectsWithPrefix(`${prefix}full`);
       await docker(['plugin', 'disable', '-f', PLUGIN]).catch(() => undefined);
       await docker(['plugin', 'set', PLUGIN, 'archive.source=/var/lib', 'BACKUPVOL_ARCHIVE_DIR=/archive/backupvol/archive']);
       await docker(['plugin', 'enable', PLUGIN]);
@@ -76,7 +90,7 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
       assert.equal(status.lastRun?.result, 'failed');
       assert.match(status.lastRun?.error ?? '', /no space left on device/i);
       assert.ok(stoppedThenStarted(await containerEvents(app, since)), 'stopped, then started again');
-      assert.ok(await isRunning(app));
+      await waitUntilRunning(app, 'the app runs again after the failed run');
       assert.deepEqual(await completeArchives(volume, tiny), []);
       assert.deepEqual(await allArchiveFiles(volume, tiny), [], 'the partial archive is removed');
     });

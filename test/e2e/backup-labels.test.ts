@@ -3,7 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { completeArchives, extractWithStandardTools, waitForArchiveAfter } from '../helpers/archives';
-import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter } from '../helpers/backup-status';
+import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter, waitUntilRunning } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';
 import { installFreshPlugin, PLUGIN } from '../helpers/plugin';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
@@ -37,7 +37,7 @@ describe('labels compatible with offen/docker-volume-backup', { timeout: 600_000
     await waitForArchiveAfter(volume, since);
     const status = await waitForRunAfter(volume, since);
     assert.deepEqual([...(status.lastRun?.stopped ?? [])].sort(), [labelled, oneShot].sort());
-    assert.ok(await isRunning(labelled), 'the labelled container runs again');
+    await waitUntilRunning(labelled, 'the labelled container runs again');
     assert.ok(stoppedThenStarted(await containerEvents(labelled, since)), 'stopped, then started again');
     assert.equal(await isRunning(oneShot), false, 'the no-restart container stays stopped');
     assert.deepEqual(await containerEvents(oneShot, since), ['die']);

@@ -4,7 +4,7 @@ import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { extractWithStandardTools, HOST_ARCHIVE_DIR, readManifest, waitForArchiveAfter } from '../helpers/archives';
-import { backupStatus, containerEvents, stoppedThenStarted, isRunning, waitForRunAfter } from '../helpers/backup-status';
+import { backupStatus, containerEvents, stoppedThenStarted, waitForRunAfter, waitUntilRunning } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';
 import { hostVolumeDir, installFreshPlugin, PLUGIN } from '../helpers/plugin';
 import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
@@ -34,7 +34,7 @@ describe('scheduled backups to the local target', { timeout: 600_000 }, () => {
 
     const archive = await waitForArchiveAfter(volume, since);
     const status = await waitForRunAfter(volume, since);
-    assert.ok(await isRunning(writer), 'the writer runs again after the backup');
+    await waitUntilRunning(writer, 'the writer runs again after the backup');
     assert.ok(stoppedThenStarted(await containerEvents(writer, since)), 'stopped, then started again');
 
     const tree = await extractWithStandardTools(volume, archive);

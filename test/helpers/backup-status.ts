@@ -66,6 +66,14 @@ export async function isRunning(container: string): Promise<boolean> {
   return (await docker(['inspect', '--format', '{{.State.Running}}', container])).trim() === 'true';
 }
 
+/**
+ * Waits until CONTAINER runs. For volumes on a seconds schedule: by the time a test looks, the next
+ * run may already have stopped the container again, so "runs again" means "runs again soon".
+ */
+export async function waitUntilRunning(container: string, why: string): Promise<void> {
+  await eventually(`${container}: ${why}`, () => isRunning(container), 30_000);
+}
+
 /** True when ACTIONS show the container dying and then starting again (a quiesce and its undo). */
 export function stoppedThenStarted(actions: string[]): boolean {
   const died = actions.indexOf('die');

@@ -1,4 +1,4 @@
-import type { ContainerFacts, DockerApi, ExecResult, ObjectSpec, ServiceFacts, SwarmInfo } from '../../src/docker/docker-api';
+import { NoSuchObjectError, type ContainerFacts, type DockerApi, type ExecResult, type ObjectSpec, type ServiceFacts, type SwarmInfo } from '../../src/docker/docker-api';
 
 /**
  * An in-memory engine: containers that can be stopped, started and exec'd into, and Swarm services that
@@ -43,6 +43,7 @@ export class FakeDocker implements DockerApi {
 
   async forceUpdateService(id: string): Promise<void> {
     this.calls.push(`force-update ${id}`);
+    this.serviceById(id);
   }
 
   async describeContainer(id: string): Promise<ObjectSpec> {
@@ -55,7 +56,7 @@ export class FakeDocker implements DockerApi {
 
   private serviceById(id: string): ServiceFacts {
     const service = this.services.find((candidate) => candidate.id === id);
-    if (!service) throw new Error(`no such service: ${id}`);
+    if (!service) throw new NoSuchObjectError(`service ${id}`, new Error('404'));
     return service;
   }
 
@@ -84,7 +85,7 @@ export class FakeDocker implements DockerApi {
 
   private byId(id: string): ContainerFacts {
     const container = this.containers.find((candidate) => candidate.id === id);
-    if (!container) throw new Error(`no such container: ${id}`);
+    if (!container) throw new NoSuchObjectError(`container ${id}`, new Error('404'));
     return container;
   }
 }

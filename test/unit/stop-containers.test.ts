@@ -167,6 +167,31 @@ describe('bringing back what failed to come back', () => {
     assert.deepEqual(await journal.pending(), []);
   });
 
+  it('at start, a container or service removed since the stop is dropped from the journal at once, with a warning', async () => {
+    const docker = new FakeDocker([container('a', { running: false })]);
+    const journal = new StopJournal(await makeTempDir('journal'));
+    const taskOfRemovedService = { id: 'cache.1', name: 'cache.1', restart: true, serviceId: 'cache' };
+    await journal.record('v', [{ id: 'gone', name: 'gone', restart: true }, taskOfRemovedService, stops[0]], [web]);
+    const { logger: capturing, lines } = capturingLogger();
+    await restartJournaledContainers(docker, journal, capturing, noDelays);
+    assert.deepEqual(docker.calls.sort(), ['force-update cache', 'scale web 3', 'start a', 'start gone']);
+    assert.ok(docker.containers[0].running);
+    assert.deepEqual(await journal.pending(), []);
+    for (const what of ['container gone', 'the service of container cache.1', 'service web \\(back to 3\\)']) {
+      assert.ok(lines.some((line) => new RegExp(` warn .*${what} no longer exists`).test(line)), `${what}: ${lines.join('')}`);
+    }
+    assert.ok(!lines.some((line) => / error /.test(line)), lines.join(''));
+  });
+
+  it('a container removed while its run had it stopped does not fail the run', async () => {
+    const docker = new FakeDocker([container('a'), container('b')]);
+    const journal = new StopJournal(await makeTempDir('journal'));
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops, timeoutSeconds: 5, logger });
+    docker.containers.splice(0, 1);
+    await resume();
+    assert.deepEqual(await journal.pending(), []);
+  });
+
   it('a later run on the same volume does not drop what an earlier one could not bring back', async () => {
     const docker = new FakeDocker([container('a')]);
     docker.services = [service('web', { replicas: 0 })];
