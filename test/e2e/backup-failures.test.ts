@@ -46,7 +46,7 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
       const pid = await pluginPid();
       return pid !== undefined && pid !== killed;
     }, 60_000);
-    await eventually('the app runs again', () => isRunning(app), 60_000);
+    await waitUntilRunning(app, 'the app runs again');
     const interrupted = partial.slice('.partial-'.length);
     assert.ok(!(await completeArchives(volume)).includes(interrupted), `${interrupted} must not look complete`);
     // Dropped from the journal at once: not retried, not kept for every later start.

@@ -67,11 +67,11 @@ export async function isRunning(container: string): Promise<boolean> {
 }
 
 /**
- * Waits until CONTAINER runs. For volumes on a seconds schedule: by the time a test looks, the next
- * run may already have stopped the container again, so "runs again" means "runs again soon".
+ * Waits until CONTAINER runs: something else brings it back (a plugin restarted by the engine), or, on a
+ * seconds schedule, the next run may already have stopped it again by the time a test looks.
  */
 export async function waitUntilRunning(container: string, why: string): Promise<void> {
-  await eventually(`${container}: ${why}`, () => isRunning(container), 30_000);
+  await eventually(`${container}: ${why}`, () => isRunning(container), 60_000);
 }
 
 /** True when ACTIONS show the container dying and then starting again (a quiesce and its undo). */
