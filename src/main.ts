@@ -59,6 +59,7 @@ async function main(): Promise<void> {
     serviceStopTimeoutSeconds: settings.serviceStopTimeoutSeconds,
     logger,
     keys,
+    keepSpecialBits: settings.restoreSpecialBits,
   };
   const registry = new VolumeRegistry({
     store,
@@ -75,7 +76,7 @@ async function main(): Promise<void> {
     stageRestoreFrom: async (_volume, from, stagingDir, options) => {
       const source = parseRestoreSource(from);
       const reader = targets.reader(options.targets);
-      await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir, keys });
+      await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir, keys, keepSpecialBits: settings.restoreSpecialBits });
     },
     checkOptions: (options) => targets.assertUsable(options.targets),
     logger,

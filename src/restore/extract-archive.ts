@@ -45,6 +45,8 @@ export interface ExtractOptions {
   destination: string;
   /** Content bytes the destination can take (see TreeWriter). */
   roomBytes?: number;
+  /** Restore set-user-ID and set-group-ID bits as the archive gives them (setting RESTORE_SPECIAL_BITS). */
+  keepSpecialBits?: boolean;
   /** Told the number of archive bytes read so far, for a progress line. */
   onProgress?: (archiveBytes: number) => void;
   signal?: AbortSignal;
@@ -93,6 +95,7 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     const workerData: ExtractWorkerData = {
       destination: options.destination,
       roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY,
+      keepSpecialBits: options.keepSpecialBits ?? false,
       input: zstd && { fd: zstd.outputFd, readBytes: tuning.batchBytes },
     };
     worker = new Worker(join(__dirname, 'extract-worker.js'), {

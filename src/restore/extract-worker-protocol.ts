@@ -15,6 +15,8 @@ export interface ExtractWorkerData {
   destination: string;
   /** Content bytes the destination's filesystem can take. */
   roomBytes: number;
+  /** See ExtractOptions.keepSpecialBits. */
+  keepSpecialBits: boolean;
   /**
    * When set, the worker reads the tar stream itself from this descriptor (the blocking read end of the
    * pipe zstd writes to, see zstd-decompressor.ts), readBytes at a time, and gets no batches.

@@ -11,7 +11,7 @@ import { TreeWriter } from './tree-writer';
 function run(port: NonNullable<typeof parentPort>): void {
   const data = workerData as ExtractWorkerData;
   const guard = new EntryGuard();
-  const writer = new TreeWriter(data.destination, data.roomBytes);
+  const writer = new TreeWriter(data.destination, { roomBytes: data.roomBytes, keepSpecialBits: data.keepSpecialBits });
   let entryCount = 0;
   let fileCount = 0;
   let failed = false;

@@ -18,6 +18,8 @@ export interface RestoreDeps extends StopTimeouts {
   logger: Logger;
   /** The encryption settings; without them only plain archives can be restored. */
   keys?: ArchiveKeys;
+  /** Setting RESTORE_SPECIAL_BITS: restore set-user-ID and set-group-ID bits. */
+  keepSpecialBits?: boolean;
 }
 
 export interface RestoreRequest {
@@ -52,6 +54,7 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
       archive,
       stagingDir: request.stagingDir,
       keys: deps.keys,
+      keepSpecialBits: deps.keepSpecialBits,
       onProgress: (bytes) => request.onProgress?.({ archive: archive.name, bytes, totalBytes: archive.manifest.bytes }),
     });
     record.fileCount = staged.fileCount;

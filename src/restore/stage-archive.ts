@@ -18,6 +18,8 @@ export interface StageRequest {
   onProgress?: (archiveBytes: number) => void;
   /** The encryption settings; without them only plain archives can be restored. */
   keys?: ArchiveKeys;
+  /** See ExtractOptions.keepSpecialBits. */
+  keepSpecialBits?: boolean;
 }
 
 /**
@@ -44,6 +46,7 @@ export async function stageArchive(target: ArchiveSource, request: StageRequest)
       decrypt,
       destination: stagingDir,
       roomBytes: room,
+      keepSpecialBits: request.keepSpecialBits,
       onProgress: request.onProgress,
     });
     if (extracted.sha256 !== manifest.sha256) {

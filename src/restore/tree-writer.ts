@@ -1,7 +1,5 @@
 import { spawnSync } from 'node:child_process';
 import {
-  chmodSync,
-  chownSync,
   closeSync,
   constants,
   fchmodSync,
@@ -16,11 +14,9 @@ import {
   rmSync,
   statSync,
   symlinkSync,
-  unlinkSync,
-  utimesSync,
   writeSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { DirectoryChain, PinnedDirectory } from '../util/pinned-directory';
 import { isRegularFile } from './entry-guard';
 
 /** One archive entry, its path already checked and normalized by EntryGuard ('' is the root). */
@@ -35,7 +31,6 @@ export interface TreeEntry {
 }
 
 interface DirectoryMeta {
-  absolute: string;
   mode: number;
   uid: number;
   gid: number;
@@ -44,17 +39,34 @@ interface DirectoryMeta {
 
 /** S_ISGID (Node's fs.constants lacks it). */
 const SET_GROUP_ID = 0o2000;
+/** Permission bits without set-user-ID and set-group-ID (the sticky bit stays: /tmp-like folders need it). */
+const WITHOUT_SPECIAL_BITS = 0o1777;
 const CREATE_FILE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** O_NONBLOCK: opening a FIFO to set its metadata must not wait for a writer. */
+const OPEN_FIFO = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW;
+
+export interface TreeWriterOptions {
+  /** Content bytes the destination can take; more is refused before it fills the filesystem. */
+  roomBytes?: number;
+  /** Restore set-user-ID and set-group-ID bits (setting RESTORE_SPECIAL_BITS); dropped otherwise. */
+  keepSpecialBits?: boolean;
+}
 
 /**
  * Writes archive entries into a fresh directory with blocking system calls (it runs in the extraction
  * worker, see extract-worker.ts), restoring content, permission bits, ownership (when root) and mtimes.
  * Directories get theirs at the end, deepest first, as GNU tar does: writing into a directory changes
- * its mtime. Nothing is ever followed: names are created with O_EXCL/O_NOFOLLOW, an existing name (an
- * archive may hold a path twice) is replaced.
+ * its mtime.
+ *
+ * Nothing is ever followed, whatever the archive says: every name is reached from its parent directory's
+ * open handle (pinned-directory.ts), never through a path, created with O_EXCL/O_NOFOLLOW, and its
+ * metadata is set through the handle it was created with (symlinks: lchown/lutimes). A path given twice
+ * (tar appends) is replaced, and what was recorded for the old entry and below it is dropped, so a
+ * directory replaced by a symlink never gets its metadata applied to what the symlink names.
  */
 export class TreeWriter {
-  private readonly directories: DirectoryMeta[] = [];
+  /** Directories whose metadata finish() applies, by path, in archive order ('' is the root). */
+  private readonly directories = new Map<string, DirectoryMeta>();
   private readonly ownership = process.getuid?.() === 0;
   /**
    * The owner every name this writer creates already has (root's), so that chown is only called for the
@@ -62,41 +74,53 @@ export class TreeWriter {
    * root directory is set-group-ID: names below it then take its group.
    */
   private readonly createdOwner: { uid: number; gid: number } | undefined;
+  private readonly permissionBits: number;
+  private readonly roomBytes: number;
+  private readonly root: PinnedDirectory;
+  /** Where entries go, and (separately, so neither evicts the other) where hard links point. */
+  private readonly entryParents: DirectoryChain;
+  private readonly linkParents: DirectoryChain;
   private fd: number | undefined;
   private current: TreeEntry | undefined;
   contentBytes = 0;
 
-  constructor(
-    private readonly root: string,
-    /** Content bytes the destination can take; more is refused before it fills the filesystem. */
-    private readonly roomBytes: number = Number.POSITIVE_INFINITY,
-  ) {
+  constructor(root: string, options: TreeWriterOptions = {}) {
     const inheritsGroup = (statSync(root).mode & SET_GROUP_ID) !== 0;
     this.createdOwner = this.ownership && !inheritsGroup ? { uid: process.geteuid?.() ?? 0, gid: process.getegid?.() ?? 0 } : undefined;
+    this.permissionBits = options.keepSpecialBits ? 0o7777 : WITHOUT_SPECIAL_BITS;
+    this.roomBytes = options.roomBytes ?? Number.POSITIVE_INFINITY;
+    this.root = PinnedDirectory.open(root);
+    this.entryParents = new DirectoryChain(this.root);
+    this.linkParents = new DirectoryChain(this.root);
   }
 
   /** Starts an entry; regular files then receive write() calls and an end(). */
   begin(entry: TreeEntry): void {
-    // The path is normalized already (EntryGuard): joining it needs no second normalization.
-    const absolute = entry.path === '' ? this.root : `${this.root}/${entry.path}`;
+    if (entry.path === '') {
+      // EntryGuard lets only a directory be the root.
+      this.directories.set('', { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
+      return;
+    }
+    const { parent, name } = this.placeOf(entry.path, this.entryParents);
+    const at = parent.at(name);
     if (entry.type === 'Directory') {
-      this.makeDirectory(absolute);
-      this.directories.push({ absolute, mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
+      this.makeDirectory(entry.path, at);
+      this.directories.set(entry.path, { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime });
     } else if (isRegularFile(entry.type)) {
-      this.fd = this.create(absolute, () => openSync(absolute, CREATE_FILE, 0o600));
+      this.fd = this.create(entry.path, at, () => openSync(at, CREATE_FILE, 0o600));
       this.current = entry;
     } else if (entry.type === 'SymbolicLink') {
-      this.create(absolute, () => symlinkSync(entry.linkpath ?? '', absolute));
-      if (this.needsChown(entry)) lchownSync(absolute, entry.uid, entry.gid);
-      lutimesSync(absolute, entry.mtime, entry.mtime);
+      this.create(entry.path, at, () => symlinkSync(entry.linkpath ?? '', at));
+      if (this.needsChown(entry)) lchownSync(at, entry.uid, entry.gid);
+      lutimesSync(at, entry.mtime, entry.mtime);
     } else if (entry.type === 'Link') {
-      // The target is an earlier entry of this archive, so it carries its own metadata already.
-      this.create(absolute, () => linkSync(join(this.root, entry.linkpath ?? ''), absolute));
+      // The target is an earlier entry of this archive, so it carries its own metadata already. link(2)
+      // does not follow a target that is a symlink: it links the symlink itself.
+      const target = this.placeOf(entry.linkpath ?? '', this.linkParents);
+      this.create(entry.path, at, () => linkSync(target.parent.at(target.name), at));
     } else if (entry.type === 'FIFO') {
-      this.create(absolute, () => makeFifo(absolute));
-      if (this.needsChown(entry)) chownSync(absolute, entry.uid, entry.gid);
-      chmodSync(absolute, entry.mode & 0o7777);
-      utimesSync(absolute, entry.mtime, entry.mtime);
+      this.create(entry.path, at, () => makeFifo(at, entry.path));
+      this.withHandle(openSync(at, OPEN_FIFO), entry);
     }
   }
 
@@ -117,24 +141,57 @@ export class TreeWriter {
     if (fd === undefined || !entry) return;
     this.fd = undefined;
     this.current = undefined;
+    this.withHandle(fd, entry);
+  }
+
+  /** Applies the directories' metadata; call once every entry has been written. */
+  finish(): void {
+    const paths = [...this.directories.keys()];
+    for (let index = paths.length - 1; index >= 0; index--) {
+      const path = paths[index];
+      const meta = this.directories.get(path) as DirectoryMeta;
+      if (path === '') {
+        this.applyMetadata(this.root.fd, meta);
+        continue;
+      }
+      const { parent, name } = this.placeOf(path, this.entryParents);
+      const directory = parent.openDirectory(name);
+      try {
+        this.applyMetadata(directory.fd, meta);
+      } finally {
+        directory.close();
+      }
+    }
+    this.release();
+  }
+
+  /** Closes what a failure left open; the caller deletes the whole tree. */
+  abandon(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.release();
+  }
+
+  private release(): void {
+    this.entryParents.close();
+    this.linkParents.close();
+    this.root.close();
+  }
+
+  /** Sets an entry's metadata through a handle of it, then closes the handle. */
+  private withHandle(fd: number, meta: { mode: number; uid: number; gid: number; mtime: Date }): void {
     try {
-      // Owner first: chown clears the set-user-ID and set-group-ID bits that chmod then sets.
-      if (this.needsChown(entry)) fchownSync(fd, entry.uid, entry.gid);
-      fchmodSync(fd, entry.mode & 0o7777);
-      futimesSync(fd, entry.mtime, entry.mtime);
+      this.applyMetadata(fd, meta);
     } finally {
       closeSync(fd);
     }
   }
 
-  /** Applies the directories' metadata; call once every entry has been written. */
-  finish(): void {
-    for (let index = this.directories.length - 1; index >= 0; index--) {
-      const directory = this.directories[index];
-      if (this.needsChown(directory)) chownSync(directory.absolute, directory.uid, directory.gid);
-      chmodSync(directory.absolute, directory.mode & 0o7777);
-      utimesSync(directory.absolute, directory.mtime, directory.mtime);
-    }
+  private applyMetadata(fd: number, meta: { mode: number; uid: number; gid: number; mtime: Date }): void {
+    // Owner first: chown clears the set-user-ID and set-group-ID bits that chmod then sets.
+    if (this.needsChown(meta)) fchownSync(fd, meta.uid, meta.gid);
+    fchmodSync(fd, meta.mode & this.permissionBits);
+    futimesSync(fd, meta.mtime, meta.mtime);
   }
 
   /** Whether the name must be given its owner: only root can, and only when it does not have it already. */
@@ -144,49 +201,55 @@ export class TreeWriter {
     return created === undefined || owner.uid !== created.uid || owner.gid !== created.gid;
   }
 
-  /** Closes a file left open by a failure; the caller deletes the whole tree. */
-  abandon(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+  /** The open parent directory of a normalized path, and the path's last component. */
+  private placeOf(path: string, chain: DirectoryChain): { parent: PinnedDirectory; name: string } {
+    const parts = path.split('/');
+    const name = parts.pop() as string;
+    return { parent: chain.directory(parts, { createMissing: true }), name };
   }
 
-  private makeDirectory(absolute: string): void {
+  private makeDirectory(path: string, at: string): void {
     try {
-      mkdirSync(absolute, { mode: 0o700 });
+      mkdirSync(at, { mode: 0o700 });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        mkdirSync(absolute, { recursive: true, mode: 0o700 });
-      } else if (code === 'EEXIST') {
-        if (lstatSync(absolute).isDirectory()) return;
-        unlinkSync(absolute);
-        mkdirSync(absolute, { mode: 0o700 });
-      } else {
-        throw error;
-      }
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A directory given again keeps its content and takes the later metadata, as with GNU tar.
+      if (lstatSync(at).isDirectory()) return;
+      this.replace(path, at);
+      mkdirSync(at, { mode: 0o700 });
     }
   }
 
-  /** Runs make(); a missing parent is created, an existing name is removed and make() tried again. */
-  private create<T>(absolute: string, make: () => T): T {
+  /** Runs make(); an existing name (the archive gives the path again) is replaced and make() tried again. */
+  private create<T>(path: string, at: string, make: () => T): T {
     try {
       return make();
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') mkdirSync(dirname(absolute), { recursive: true, mode: 0o700 });
-      else if (code === 'EEXIST') rmSync(absolute, { recursive: true, force: true });
-      else throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      this.replace(path, at);
       return make();
     }
+  }
+
+  /** Removes what has the name, and everything recorded or held open for it and below it. */
+  private replace(path: string, at: string): void {
+    rmSync(at, { recursive: true, force: true });
+    const below = `${path}/`;
+    for (const recorded of this.directories.keys()) {
+      if (recorded === path || recorded.startsWith(below)) this.directories.delete(recorded);
+    }
+    const parts = path.split('/');
+    this.entryParents.forget(parts);
+    this.linkParents.forget(parts);
   }
 }
 
 /** Node has no mkfifo(3); the plugin's rootfs ships busybox's mkfifo (rootfs-build/build.sh). */
-function makeFifo(absolute: string): void {
-  const result = spawnSync('mkfifo', ['-m', '600', '--', absolute], { encoding: 'utf8' });
+function makeFifo(at: string, path: string): void {
+  const result = spawnSync('mkfifo', ['-m', '600', '--', at], { encoding: 'utf8' });
   if (result.error) throw result.error;
   if (result.status !== 0) {
     const reason = result.stderr.trim() || `exit code ${result.status}`;
-    throw Object.assign(new Error(`mkfifo ${absolute} failed: ${reason}`), { code: /exists/i.test(reason) ? 'EEXIST' : 'EMKFIFO' });
+    throw Object.assign(new Error(`mkfifo ${path} failed: ${reason}`), { code: /exists/i.test(reason) ? 'EEXIST' : 'EMKFIFO' });
   }
 }

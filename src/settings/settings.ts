@@ -15,6 +15,8 @@ export interface Settings {
   logLevel: string;
   notifyUrls: string[];
   notifyLevel: 'error' | 'info';
+  /** RESTORE_SPECIAL_BITS: restores keep set-user-ID and set-group-ID bits (a planted archive could add them). */
+  restoreSpecialBits: boolean;
   paths: PluginPaths;
 }
 
@@ -55,6 +57,7 @@ export function loadSettings(env: Env = process.env): Settings {
       .map((url) => url.trim())
       .filter((url) => url !== ''),
     notifyLevel: text(env, 'NOTIFY_LEVEL', 'error') === 'info' ? 'info' : 'error',
+    restoreSpecialBits: yesOrNo(env, 'RESTORE_SPECIAL_BITS', false),
     paths: {
       socket: text(env, 'BACKUPVOL_SOCKET', '/run/docker/plugins/backupvol.sock'),
       dataDir: text(env, 'BACKUPVOL_DATA_DIR', '/var/lib/backupvol'),
@@ -76,6 +79,13 @@ export function readSecret(env: Env, name: (typeof SECRET_SETTINGS)[number]): st
 function text(env: Env, name: string, fallback: string): string {
   const value = env[name]?.trim();
   return value ? value : fallback;
+}
+
+function yesOrNo(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new Error(`setting ${name}=${raw} must be true or false`);
 }
 
 function positiveInteger(env: Env, name: string, fallback: number): number {

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { completeArchives, extractWithStandardTools, HOST_ARCHIVE_DIR } from '../helpers/archives';
+import { completeArchives, extractWithStandardTools, HOST_ARCHIVE_DIR, plantArchiveBytes } from '../helpers/archives';
 import { backupStatus, containerEvents, isRunning, stoppedThenStarted } from '../helpers/backup-status';
 import { craftTar, type CraftedEntry } from '../helpers/craft-tar';
 import { docker, dockerFailure, run } from '../helpers/docker-cli';
@@ -64,28 +63,9 @@ async function volumeWithBackup(volume: string, options: string[] = []): Promise
 }
 
 /** Puts a crafted archive and a manifest that matches its bytes into a volume's target folder. */
-async function plantArchive(volume: string, entries: CraftedEntry[]): Promise<string> {
-  const archive = `${volume}-20300101T000000Z.tar.gz`;
-  const bytes = gzipSync(craftTar(entries));
-  const folder = join(HOST_ARCHIVE_DIR, volume);
-  await writeFile(join(folder, archive), bytes);
-  const manifest = {
-    volume,
-    archive,
-    options: {},
-    created: '2030-01-01T00:00:00.000Z',
-    bytes: bytes.length,
-    fileCount: entries.filter((entry) => (entry.type ?? 'File') === 'File').length,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
-    compression: 'gzip',
-    encryption: 'none',
-    snapshotMode: 'direct',
-    quiesced: false,
-    durations: { totalMs: 1, downtimeMs: 0 },
-    stopped: { containers: [] },
-  };
-  await writeFile(join(folder, `${archive}.json`), JSON.stringify(manifest));
-  return archive;
+function plantArchive(volume: string, entries: CraftedEntry[]): Promise<string> {
+  const fileCount = entries.filter((entry) => (entry.type ?? 'File') === 'File').length;
+  return plantArchiveBytes(volume, gzipSync(craftTar(entries)), fileCount);
 }
 
 describe('restore, verify and the backupvol CLI', { timeout: 900_000 }, () => {

@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from './docker-cli';
@@ -58,6 +59,33 @@ export async function waitForArchiveAfter(volume: string, since: Date, timeoutMs
     return false;
   }, timeoutMs);
   return found as string;
+}
+
+/**
+ * Puts gzip'd tar bytes and a manifest that matches them into a volume's local target folder, as someone
+ * who can write to the target could; returns the archive's name.
+ */
+export async function plantArchiveBytes(volume: string, bytes: Buffer, fileCount: number, stamp = '20300101T000000Z'): Promise<string> {
+  const archive = `${volume}-${stamp}.tar.gz`;
+  const folder = join(HOST_ARCHIVE_DIR, volume);
+  await writeFile(join(folder, archive), bytes);
+  const manifest = {
+    volume,
+    archive,
+    options: {},
+    created: '2030-01-01T00:00:00.000Z',
+    bytes: bytes.length,
+    fileCount,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    compression: 'gzip',
+    encryption: 'none',
+    snapshotMode: 'direct',
+    quiesced: false,
+    durations: { totalMs: 1, downtimeMs: 0 },
+    stopped: { containers: [] },
+  };
+  await writeFile(join(folder, `${archive}.json`), JSON.stringify(manifest));
+  return archive;
 }
 
 /** Extracts an archive with the standard tools only (tar, zstd), as a user restoring by hand would. */

@@ -5,6 +5,11 @@ export interface CraftedEntry {
   type?: string;
   body?: string;
   linkpath?: string;
+  /** Defaults: 0o644, owned by root, 2024-01-02T03:04:05Z. */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtime?: Date;
 }
 
 /** A tar stream written header by header, to say exactly what a hostile archive would. */
@@ -16,10 +21,10 @@ export function craftTar(entries: CraftedEntry[]): Buffer {
       path: entry.path,
       type: (entry.type ?? 'File') as 'File',
       size: body.length,
-      mode: 0o644,
-      uid: 0,
-      gid: 0,
-      mtime: new Date('2024-01-02T03:04:05Z'),
+      mode: entry.mode ?? 0o644,
+      uid: entry.uid ?? 0,
+      gid: entry.gid ?? 0,
+      mtime: entry.mtime ?? new Date('2024-01-02T03:04:05Z'),
       linkpath: entry.linkpath,
     });
     const block = Buffer.alloc(512);

@@ -113,6 +113,8 @@ export async function backUpEncrypted(raw: Record<string, string>, env: Record<s
     serviceStopTimeoutSeconds: 5,
     logger,
     keys,
+    // The fixture has a set-user-ID file, and these tests compare the restored tree with it.
+    keepSpecialBits: true,
   };
   const record = await runBackup(deps, { volume: 'v', options, rawOptions: raw, dataPath: data, stagingDir: join(dir, 'staging'), trigger: 'manual' });
   assert.equal(record.result, 'success', record.error);

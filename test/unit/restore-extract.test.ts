@@ -37,7 +37,7 @@ async function roundTrip(compression: Compression, options: Partial<ExtractOptio
   await buildVolume(source);
   const archive = join(dir, 'archive');
   const created = await archiveToFile(source, archive, compression);
-  const result = await extractArchive({ ...options, input: createReadStream(archive), compression, destination: restored });
+  const result = await extractArchive({ keepSpecialBits: true, ...options, input: createReadStream(archive), compression, destination: restored });
   assert.equal(result.sha256, created.sha256);
   assert.equal(result.bytes, created.bytes);
   assert.equal(result.fileCount, created.fileCount);
@@ -123,6 +123,74 @@ describe('extractArchive', () => {
       assert.deepEqual(await readdir(outside), []);
     });
   }
+
+  /**
+   * The directory metadata pass runs after every entry is written: an entry that later replaced a
+   * directory with a symlink must not lead it (chmod, chown, utimes) to whatever the symlink names.
+   */
+  const replacedDirectories: Array<[string, (canary: string, outside: string) => CraftedEntry[]]> = [
+    [
+      'a directory later replaced by a symlink to a host file',
+      (canary) => [
+        { path: 'a', type: 'Directory', mode: 0o4777, uid: 1234, gid: 1234, mtime: new Date('2001-01-01T00:00:00Z') },
+        { path: 'a', type: 'SymbolicLink', linkpath: canary },
+      ],
+    ],
+    [
+      'a directory below one later replaced by a symlink to a host folder',
+      (_canary, outside) => [
+        { path: 'd', type: 'Directory' },
+        { path: 'd/canary', type: 'Directory', mode: 0o4777, uid: 1234, gid: 1234, mtime: new Date('2001-01-01T00:00:00Z') },
+        { path: 'd', type: 'SymbolicLink', linkpath: outside },
+      ],
+    ],
+  ];
+  for (const [what, entries] of replacedDirectories) {
+    it(`leaves a host file alone after ${what}`, async () => {
+      const dir = await makeTempDir('restore-replaced');
+      const destination = join(dir, 'volume');
+      const outside = join(dir, 'outside');
+      const canary = join(outside, 'canary');
+      await mkdir(destination);
+      await mkdir(outside);
+      await writeFile(canary, 'host file', { mode: 0o600 });
+      const before = await stat(canary);
+      await extractArchive({ input: Readable.from([craftTar(entries(canary, outside))]), compression: 'none', destination }).catch(() => undefined);
+      const after = await stat(canary);
+      assert.deepEqual(
+        [after.mode, after.uid, after.gid, after.mtimeMs, await readFile(canary, 'utf8')],
+        [before.mode, before.uid, before.gid, before.mtimeMs, 'host file'],
+      );
+    });
+  }
+
+  it('gives a name the metadata of its last entry: a directory replaced by a hard link leaves the file alone', async () => {
+    const { destination, result } = await extractCrafted([
+      { path: 'file', body: 'content', mode: 0o640 },
+      { path: 'h', type: 'Directory', mode: 0o777, mtime: new Date('2001-01-01T00:00:00Z') },
+      { path: 'h', type: 'Link', linkpath: 'file' },
+    ]);
+    await result;
+    const file = await stat(join(destination, 'file'));
+    assert.equal(file.mode & 0o7777, 0o640);
+    assert.equal(file.mtime.toISOString(), '2024-01-02T03:04:05.000Z');
+  });
+
+  it('drops set-user-ID and set-group-ID bits unless asked to keep them; keeps the sticky bit', async () => {
+    const entries: CraftedEntry[] = [
+      { path: 'shared', type: 'Directory', mode: 0o3777 },
+      { path: 'tool', body: '#!/bin/sh', mode: 0o6755 },
+      { path: 'pipe', type: 'FIFO', mode: 0o4644 },
+    ];
+    const modes = async (destination: string) =>
+      Promise.all(['shared', 'tool', 'pipe'].map(async (name) => (await stat(join(destination, name))).mode & 0o7777));
+    const plain = await extractCrafted(entries);
+    await plain.result;
+    assert.deepEqual(await modes(plain.destination), [0o1777, 0o755, 0o644]);
+    const dir = await makeTempDir('restore-special-bits');
+    await extractArchive({ input: Readable.from([craftTar(entries)]), compression: 'none', destination: dir, keepSpecialBits: true });
+    assert.deepEqual(await modes(dir), [0o3777, 0o6755, 0o4644]);
+  });
 
   // New names take the group of a set-group-ID directory: root-owned entries must then be chowned too.
   it('gives root-owned entries their group below a set-group-ID destination', { skip: !isRoot && 'needs root' }, async () => {
