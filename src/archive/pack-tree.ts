@@ -1,5 +1,4 @@
-import { closeSync, constants, lstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
 import { createExcludeMatcher } from './exclude-matcher';
 import type { TarBatcher } from './tar-batcher';
 import { countsAsFile, type TarEntryMeta } from './tar-entry';
@@ -12,8 +11,11 @@ import { walkVolume } from './walk-volume';
  */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
-/** Errors that mean the path changed under a live backup: the entry is skipped, as GNU tar does. */
-const VANISHED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+/**
+ * Errors that mean the path changed under a live backup: the entry is skipped, as GNU tar does. EINVAL:
+ * readlink of a name that is no symlink any more.
+ */
+const VANISHED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP', 'EINVAL']);
 
 export interface PackTreeOptions {
   root: string;
@@ -38,13 +40,14 @@ export function packTree(options: PackTreeOptions): PackTreeResult {
   const linkTargets = new Map<string, string>();
   let fileCount = 0;
   for (const walked of walkVolume(root, createExcludeMatcher(options.exclude))) {
-    const absolute = walked.path === '.' ? root : join(root, walked.path);
-    const stat = walked.path === '.' ? lstatSync(absolute) : ignoreVanished(() => lstatSync(absolute));
+    // Reached from its open parent directory, never by path (walk-volume.ts); the root by its descriptor.
+    const at = walked.directory.at(walked.name);
+    const stat = walked.path === '.' ? fstatSync(walked.directory.fd) : ignoreVanished(() => lstatSync(at));
     if (!stat) continue;
     const meta = describe(walked.path, stat);
     if (!meta) continue;
     if (meta.type === 'SymbolicLink') {
-      const linkpath = ignoreVanished(() => readlinkSync(absolute));
+      const linkpath = ignoreVanished(() => readlinkSync(at));
       if (linkpath === undefined) continue;
       meta.linkpath = linkpath;
     }
@@ -53,8 +56,13 @@ export function packTree(options: PackTreeOptions): PackTreeResult {
     if (firstName !== undefined) Object.assign(meta, { type: 'Link', size: 0, linkpath: firstName });
     if (meta.type === 'File' && meta.size > 0) {
       // Opened before the header is written: a file that vanished in between leaves no trace.
-      const fd = ignoreVanished(() => openSync(absolute, OPEN_FLAGS));
+      const fd = ignoreVanished(() => openSync(at, OPEN_FLAGS));
       if (fd === undefined) continue;
+      // Swapped for a directory since the lstat (O_RDONLY opens one): skipped like a vanished file.
+      if (!fstatSync(fd).isFile()) {
+        closeSync(fd);
+        continue;
+      }
       try {
         batcher.header(meta, meta.path);
         batcher.fileContent(fd, meta.size);

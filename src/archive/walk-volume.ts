@@ -1,12 +1,21 @@
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
-import { join } from 'node:path';
+import { PinnedDirectory } from '../util/pinned-directory';
 import type { ExcludeMatcher } from './exclude-matcher';
 
 /** A path relative to the walked root ('.' for the root itself), in the order tar should store it. */
 export interface WalkedPath {
   path: string;
   isDirectory: boolean;
+  /**
+   * Where to reach it: `directory.at(name)`, never the path. Valid until the walk moves on to the next
+   * path. For the root, `name` is '' and `directory` the root itself.
+   */
+  directory: PinnedDirectory;
+  name: string;
 }
+
+/** What a directory that vanished or was swapped for something else (a live backup) fails to open with. */
+const VANISHED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 
 /**
  * Yields the root, then every path below it, depth first with each directory's names sorted, skipping
@@ -14,50 +23,60 @@ export interface WalkedPath {
  * the names of the directories on the current path, whatever the size of the volume; sorting makes two
  * archives of the same tree byte-identical. Synchronous: it runs in the packing worker, where blocking
  * system calls are the cheap ones (see pack-worker.ts).
+ *
+ * Each directory on the current path is held open and its names are reached from it, never followed
+ * (pinned-directory.ts): a container that swaps a folder of its live volume for a symlink cannot make the
+ * walk list or read anything outside the volume.
  */
 export function* walkVolume(root: string, isExcluded: ExcludeMatcher): Generator<WalkedPath> {
-  yield { path: '.', isDirectory: true };
-  const stack: Array<{ path: string; entries: Dirent[]; next: number }> = [];
-  const enter = (path: string) => {
-    const entries = path === '.' ? readdirSync(root, { withFileTypes: true }) : listDirectory(join(root, path));
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    stack.push({ path, entries, next: 0 });
-  };
-  enter('.');
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    if (top.next >= top.entries.length) {
-      stack.pop();
-      continue;
+  const rootDirectory = PinnedDirectory.open(root);
+  const stack: Array<{ path: string; directory: PinnedDirectory; entries: Dirent[]; next: number }> = [];
+  try {
+    yield { path: '.', isDirectory: true, directory: rootDirectory, name: '' };
+    // Not so for the root: a missing volume must fail the run, not make an empty archive.
+    stack.push({ path: '.', directory: rootDirectory, entries: sortedEntries(rootDirectory), next: 0 });
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      if (top.next >= top.entries.length) {
+        stack.pop();
+        if (top.directory !== rootDirectory) top.directory.close();
+        continue;
+      }
+      const entry = top.entries[top.next++];
+      const path = top.path === '.' ? entry.name : `${top.path}/${entry.name}`;
+      const isDirectory = isDirectoryEntry(top.directory, entry);
+      if (isExcluded(path, isDirectory)) continue;
+      yield { path, isDirectory, directory: top.directory, name: entry.name };
+      if (!isDirectory) continue;
+      const directory = openIfStillDirectory(top.directory, entry.name);
+      if (directory) stack.push({ path, directory, entries: sortedEntries(directory), next: 0 });
     }
-    const entry = top.entries[top.next++];
-    const path = top.path === '.' ? entry.name : `${top.path}/${entry.name}`;
-    const isDirectory = isDirectoryEntry(root, path, entry);
-    if (isExcluded(path, isDirectory)) continue;
-    yield { path, isDirectory };
-    if (isDirectory) enter(path);
+  } finally {
+    for (const { directory } of stack) if (directory !== rootDirectory) directory.close();
+    rootDirectory.close();
   }
 }
 
-/**
- * A directory that vanished or was replaced since its parent was read (a live backup) has no entries.
- * (Not so for the root: a missing volume must fail the run, not make an empty archive.)
- */
-function listDirectory(path: string): Dirent[] {
+function sortedEntries(directory: PinnedDirectory): Dirent[] {
+  const entries = readdirSync(directory.at(''), { withFileTypes: true });
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A directory that vanished or was replaced since its parent was read (a live backup) has no entries. */
+function openIfStillDirectory(parent: PinnedDirectory, name: string): PinnedDirectory | undefined {
   try {
-    return readdirSync(path, { withFileTypes: true });
+    return parent.openDirectory(name);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    if (VANISHED.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw error;
   }
 }
 
 /** Some filesystems do not report entry types in readdir (DT_UNKNOWN); ask lstat then. */
-function isDirectoryEntry(root: string, path: string, entry: Dirent): boolean {
+function isDirectoryEntry(parent: PinnedDirectory, entry: Dirent): boolean {
   if (entry.isDirectory()) return true;
   const typeKnown =
     entry.isFile() || entry.isSymbolicLink() || entry.isFIFO() || entry.isSocket() || entry.isBlockDevice() || entry.isCharacterDevice();
   if (typeKnown) return false;
-  return lstatSync(join(root, path), { throwIfNoEntry: false })?.isDirectory() ?? false;
+  return lstatSync(parent.at(entry.name), { throwIfNoEntry: false })?.isDirectory() ?? false;
 }

@@ -1,9 +1,11 @@
 import {
   chmodSync,
+  closeSync,
   constants,
   copyFileSync,
-  lstatSync,
+  fstatSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readlinkSync,
   rmSync,
@@ -12,10 +14,17 @@ import {
   type Dirent,
 } from 'node:fs';
 import { createExcludeMatcher, type ExcludeMatcher } from '../archive/exclude-matcher';
+import { PinnedDirectory } from '../util/pinned-directory';
 import { childPath, isGone, lstatIfExists, nameKey, underRoot } from './byte-path';
 import { applyMetadata, sameMtime, type EntryMetadata, type MetadataPolicy } from './entry-metadata';
 
 // The walk itself, synchronous: it runs in a worker thread (see sync-mirror.ts for why).
+//
+// The source is a live volume that a container may rearrange at any moment, swapping a file or a folder
+// for a symlink between two calls. So the source is never reached by path: each source directory is held
+// open (PinnedDirectory) and every name is looked up, read or listed from its parent's handle, without
+// following it. A swap can then only make an entry look changed or vanished; it never leads the walk, or
+// the content it copies, outside the volume. The mirror is the plugin's own folder, reached by path.
 
 export interface MirrorWalkSetup {
   /** Both absolute, symlinks resolved, neither inside the other. */
@@ -49,16 +58,33 @@ export interface MirrorCounts {
 const RACY_WINDOW_NS = 2_000_000_000n;
 /** A racy copy gets the epoch as mtime: no file that was just written has it, so the next pass copies it. */
 const RACY_MTIME_NS = 0n;
+/** O_NOFOLLOW: a file swapped for a symlink fails (ELOOP); O_NONBLOCK: one swapped for a FIFO does not block. */
+const OPEN_SOURCE_FILE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * What a source entry deleted or swapped for another type during the walk makes a call fail with: gone
+ * (ENOENT, ENOTDIR), a symlink where none was (ELOOP), no symlink any more for readlink (EINVAL).
+ */
+function isSwapped(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return isGone(error) || code === 'ELOOP' || code === 'EINVAL';
+}
 
 export function walkMirror(setup: MirrorWalkSetup): MirrorCounts {
   const walk = new MirrorWalk(setup);
-  const root = Buffer.alloc(0);
-  walk.syncDirectory(root, lstatSync(setup.source, { bigint: true }), lstatIfExists(Buffer.from(setup.mirror)));
+  const source = PinnedDirectory.open(setup.source);
+  try {
+    walk.syncDirectory(Buffer.alloc(0), source, fstatSync(source.fd, { bigint: true }), lstatIfExists(Buffer.from(setup.mirror)));
+  } finally {
+    source.close();
+  }
   return walk.counts;
 }
 
 interface Leaf {
-  sourcePath: Buffer;
+  /** The entry's directory in the source, and its name there. */
+  sourceDir: PinnedDirectory;
+  name: Buffer;
   mirrorPath: Buffer;
   source: BigIntStats;
   mirror: BigIntStats | undefined;
@@ -75,23 +101,21 @@ class MirrorWalk {
     entriesScanned: 0,
     entriesSkipped: 0,
   };
-  private readonly source: Buffer;
   private readonly mirror: Buffer;
   private readonly excluded: ExcludeMatcher;
   private readonly policy: MetadataPolicy;
 
   constructor(private readonly setup: MirrorWalkSetup) {
-    this.source = Buffer.from(setup.source);
     this.mirror = Buffer.from(setup.mirror);
     this.excluded = createExcludeMatcher(setup.exclude);
     this.policy = { preserveOwnership: setup.preserveOwnership };
   }
 
   /** Returns whether the parent directory's entries changed (so its mtime must be set again). */
-  syncDirectory(rel: Buffer, source: BigIntStats, existing: BigIntStats | undefined): boolean {
+  syncDirectory(rel: Buffer, sourceDir: PinnedDirectory, source: BigIntStats, existing: BigIntStats | undefined): boolean {
     const mirrorDir = underRoot(this.mirror, rel);
     const { current, created } = this.prepareMirrorDirectory(mirrorDir, existing);
-    const listing = this.listDirectory(rel, mirrorDir);
+    const listing = this.listDirectory(rel, sourceDir, mirrorDir);
     if (!listing) {
       // Deleted while we walk (the live pass): the next pass sees the rest.
       rmSync(mirrorDir, { recursive: true, force: true });
@@ -103,7 +127,7 @@ class MirrorWalk {
     }
     let childrenChanged = false;
     for (const entry of listing.wanted) {
-      if (this.syncEntry(childPath(rel, entry.name))) childrenChanged = true;
+      if (this.syncEntry(rel, sourceDir, entry.name)) childrenChanged = true;
     }
     const forceTimes = created || listing.extras.length > 0 || childrenChanged;
     const differed = applyMetadata({ path: mirrorDir, source, current, forceTimes, policy: this.policy });
@@ -129,11 +153,12 @@ class MirrorWalk {
   }
 
   /** The entries to sync and the mirror's names to remove; undefined when the source directory vanished. */
-  private listDirectory(rel: Buffer, mirrorDir: Buffer): { wanted: Dirent<Buffer>[]; extras: Buffer[] } | undefined {
+  private listDirectory(rel: Buffer, sourceDir: PinnedDirectory, mirrorDir: Buffer): { wanted: Dirent<Buffer>[]; extras: Buffer[] } | undefined {
     let entries: Dirent<Buffer>[];
     try {
-      entries = readdirSync(underRoot(this.source, rel), { withFileTypes: true, encoding: 'buffer' });
+      entries = readdirSync(sourceDir.at(''), { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
+      // A directory deleted after it was opened lists as ENOENT.
       if (isGone(error) && rel.length > 0) return undefined;
       throw error;
     }
@@ -144,23 +169,32 @@ class MirrorWalk {
   }
 
   /** Returns whether the parent directory's entries changed. */
-  private syncEntry(rel: Buffer): boolean {
-    const sourcePath = underRoot(this.source, rel);
+  private syncEntry(parentRel: Buffer, sourceDir: PinnedDirectory, name: Buffer): boolean {
+    const rel = childPath(parentRel, name);
     const mirrorPath = underRoot(this.mirror, rel);
     const inspectedAtMs = Date.now(); // before the lstat: an earlier time only makes more copies racy
-    const source = lstatIfExists(sourcePath);
+    const source = lstatIfExists(sourceDir.at(name));
     const mirror = lstatIfExists(mirrorPath);
     if (!source) return this.removeIfPresent(mirrorPath, mirror);
     this.counts.entriesScanned++;
-    if (source.isDirectory()) return this.syncDirectory(rel, source, mirror);
-    const leaf: Leaf = { sourcePath, mirrorPath, source, mirror, inspectedAtMs };
     try {
-      return this.syncLeaf(leaf);
+      if (source.isDirectory()) return this.syncSubdirectory(rel, sourceDir, name, mirror);
+      return this.syncLeaf({ sourceDir, name, mirrorPath, source, mirror, inspectedAtMs });
     } catch (error) {
-      if (!isGone(error) || lstatIfExists(sourcePath)) throw error;
-      // Deleted while we copied it (the live pass): the next pass sees it gone.
+      if (!isSwapped(error)) throw error;
+      // Deleted, or replaced by something of another type, while we copied it (the live pass): the next
+      // pass sees what is there then.
       rmSync(mirrorPath, { recursive: true, force: true });
       return true;
+    }
+  }
+
+  private syncSubdirectory(rel: Buffer, parent: PinnedDirectory, name: Buffer, mirror: BigIntStats | undefined): boolean {
+    const directory = parent.openDirectory(name);
+    try {
+      return this.syncDirectory(rel, directory, fstatSync(directory.fd, { bigint: true }), mirror);
+    } finally {
+      directory.close();
     }
   }
 
@@ -171,13 +205,26 @@ class MirrorWalk {
     return this.removeIfPresent(leaf.mirrorPath, leaf.mirror);
   }
 
-  private syncFile({ sourcePath, mirrorPath, source, mirror, inspectedAtMs }: Leaf): boolean {
-    if (mirror?.isFile() && mirror.size === source.size && sameMtime(mirror, source)) {
-      return this.refreshMetadata(mirrorPath, source, mirror);
+  private syncFile({ sourceDir, name, mirrorPath, source: listed, mirror, inspectedAtMs }: Leaf): boolean {
+    if (mirror?.isFile() && mirror.size === listed.size && sameMtime(mirror, listed)) {
+      return this.refreshMetadata(mirrorPath, listed, mirror);
     }
+    const fd = openSync(sourceDir.at(name), OPEN_SOURCE_FILE);
+    try {
+      // What was opened is what gets copied and described, whatever the name held a moment ago.
+      const source = fstatSync(fd, { bigint: true });
+      if (!source.isFile()) throw Object.assign(new Error('replaced while being copied'), { code: 'ENOENT' });
+      return this.copyFile(fd, { sourceDir, name, mirrorPath, source, mirror, inspectedAtMs });
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private copyFile(fd: number, { mirrorPath, source, mirror, inspectedAtMs }: Leaf): boolean {
     // Always a fresh inode: writing into the old one would fail on a read-only mode for a non-root run.
     if (mirror) rmSync(mirrorPath, { recursive: true, force: true });
-    copyFileSync(sourcePath, mirrorPath, constants.COPYFILE_FICLONE);
+    // The descriptor's own /proc name opens the very file held open (copyFileSync takes only paths).
+    copyFileSync(`/proc/${process.pid}/fd/${fd}`, mirrorPath, constants.COPYFILE_FICLONE);
     this.counts.filesCopied++;
     this.counts.bytesCopied += Number(source.size);
     // The mtime read before copying, never after: if the file changes meanwhile, the mirror looks older
@@ -188,8 +235,8 @@ class MirrorWalk {
     return true;
   }
 
-  private syncSymlink({ sourcePath, mirrorPath, source, mirror }: Leaf): boolean {
-    const target = readlinkSync(sourcePath, { encoding: 'buffer' });
+  private syncSymlink({ sourceDir, name, mirrorPath, source, mirror }: Leaf): boolean {
+    const target = readlinkSync(sourceDir.at(name), { encoding: 'buffer' });
     if (mirror?.isSymbolicLink() && readlinkSync(mirrorPath, { encoding: 'buffer' }).equals(target)) {
       return this.refreshMetadata(mirrorPath, source, mirror);
     }

@@ -4,6 +4,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Compression } from '../../src/volumes/volume-options';
+import { filesWithOutsideContent, startSymlinkSwapper } from '../helpers/symlink-swapper';
 import { makeTempDir } from '../helpers/temp-dir';
 import { archiveToFile, buildVolume, describeTree, extractWithSystemTar, isRoot, systemTarList } from './archive-fixtures';
 
@@ -32,6 +33,27 @@ describe('createArchive round trip through the system tar', () => {
       assert.equal(result.sha256, sha256sum);
     });
   }
+
+  // A live backup (backup-stop=none, or direct mode with a writer left running): a container may swap any
+  // name of its volume for a symlink between two calls of the packer.
+  it('archives nothing from outside the volume while names in it are swapped for symlinks', async () => {
+    const dir = await makeTempDir('archive-swapped');
+    const source = join(dir, 'volume');
+    await mkdir(source);
+    const swapper = await startSymlinkSwapper(source, join(dir, 'outside'));
+    try {
+      for (let run = 0; run < 30; run++) {
+        const archive = join(dir, `swapped-${run}.tar`);
+        await archiveToFile(source, archive, 'none');
+        const restored = join(dir, `restored-${run}`);
+        await mkdir(restored);
+        extractWithSystemTar(archive, 'none', restored);
+        assert.deepEqual(await filesWithOutsideContent(restored), [], `run ${run}`);
+      }
+    } finally {
+      await swapper.stop();
+    }
+  });
 
   it('stores entries relative to the volume root, root first, and owners as numbers', async () => {
     const dir = await makeTempDir('archive-layout');

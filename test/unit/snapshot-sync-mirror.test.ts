@@ -4,6 +4,7 @@ import { appendFile, chmod, chown, lstat, mkdir, readlink, rm, symlink, utimes, 
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { syncMirror } from '../../src/snapshot/sync-mirror';
+import { filesWithOutsideContent, startSymlinkSwapper } from '../helpers/symlink-swapper';
 import { makeTempDir } from '../helpers/temp-dir';
 import { assertSameTree } from '../helpers/tree-compare';
 
@@ -42,6 +43,25 @@ async function freshPair(label: string) {
 }
 
 describe('syncMirror', () => {
+  // A container may swap any name of its volume for a symlink between two calls of the walk: nothing the
+  // symlink points to may ever reach the mirror (and from there an archive and a restore).
+  it('copies nothing from outside the source while names in it are swapped for symlinks', async () => {
+    const dir = await makeTempDir('mirror-swapped');
+    const source = join(dir, 'source');
+    const mirror = join(dir, 'staging/mirror');
+    await mkdir(source);
+    const swapper = await startSymlinkSwapper(source, join(dir, 'outside'));
+    try {
+      for (let pass = 0; pass < 40; pass++) {
+        await rm(mirror, { recursive: true, force: true });
+        await syncMirror({ source, mirror, sourceIsLive: true });
+        assert.deepEqual(await filesWithOutsideContent(mirror), [], `pass ${pass}`);
+      }
+    } finally {
+      await swapper.stop();
+    }
+  });
+
   it('makes an exact copy: content, types, symlinks as links, modes, mtimes, odd names', async () => {
     const { source, mirror } = await freshPair('mirror-create');
     const stats = await syncMirror({ source, mirror });
