@@ -15,6 +15,7 @@ import { restartJournaledContainers } from './quiesce/restart-journaled';
 import { StopJournal } from './quiesce/stop-journal';
 import { parseRestoreSource, resolveArchive } from './restore/restore-source';
 import { stageArchive } from './restore/stage-archive';
+import { removeStagingLeftovers } from './snapshot/staging-layout';
 import { ConcurrencyLimit } from './util/concurrency-limit';
 import { VolumeActivity } from './util/volume-activity';
 import { VolumeScheduler } from './schedule/volume-scheduler';
@@ -111,11 +112,14 @@ async function main(): Promise<void> {
   logger.info(`Listening on ${settings.paths.socket}`);
   await registry.restoreMounts();
 
+  // Not awaited: the socket is already open. Runs wait for it, as for the replay below.
+  const stagingCleared = removeStagingLeftovers(join(dataDir, 'staging'), (message) => logger.warn(message));
   // Not awaited: the socket is already open. Runs do wait for the replay and its retries (seconds), so that
   // none of them rewrites a journal entry the replay is still working through.
   void waitForDocker(docker, logger)
     .then(() => restartJournaledContainers(docker, journal, logger))
     .catch((error: Error) => logger.error(`Restarting containers of an interrupted backup failed: ${error.message}`))
+    .then(() => stagingCleared)
     .finally(() => {
       dockerAnswers();
       coordinator.catchUpMissedRuns();

@@ -21,3 +21,18 @@ export async function prepareStaging(input: { stagingDir: string; keepMirror: bo
   }
   return layout;
 }
+
+/**
+ * At plugin start, before any run: a copy left by a run that died holds a whole volume's worth of disk
+ * until that volume's next run, which may be days away. Mirrors stay (the next sync run needs them).
+ */
+export async function removeStagingLeftovers(stagingRoot: string, onError: (message: string) => void): Promise<void> {
+  const volumes = await readdir(stagingRoot, { withFileTypes: true }).catch(() => []);
+  for (const entry of volumes) {
+    if (!entry.isDirectory()) continue;
+    const stagingDir = join(stagingRoot, entry.name);
+    await prepareStaging({ stagingDir, keepMirror: true }).catch((error: Error) =>
+      onError(`Could not clear the leftovers in ${stagingDir}: ${error.message}`),
+    );
+  }
+}

@@ -26,7 +26,27 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<Snapshot> 
     await rm(layout.mirror, { recursive: true, force: true });
     return directSnapshot(request, { reason });
   }
-  return request.mode === 'sync' ? syncSnapshot(request, layout) : copySnapshot(request, layout);
+  const staged = request.mode === 'sync' ? layout.mirror : layout.copy;
+  try {
+    return await (request.mode === 'sync' ? syncSnapshot(request, layout) : copySnapshot(request, layout));
+  } catch (error) {
+    if (!isOutOfRoom(error)) throw error;
+    // The room check passed, but the volume grew meanwhile, or the staging filesystem filled up from
+    // elsewhere: the containers are running again (whileQuiesced), and a partial copy would only keep
+    // the disk full and be counted as already copied by the next room check.
+    await rm(staged, { recursive: true, force: true });
+    const reason = `the staging folder ran out of room during the ${request.mode} pass (${(error as Error).message}); removed the partial ${request.mode === 'sync' ? 'mirror' : 'copy'} and took a direct snapshot instead`;
+    request.logger?.warn(`Snapshot of ${request.source}: ${reason}`);
+    return directSnapshot(request, { reason });
+  }
+}
+
+/** ENOSPC or EDQUOT anywhere in the error's chain of causes (the mirror worker's error is wrapped). */
+function isOutOfRoom(error: unknown): boolean {
+  for (let current = error as { code?: string; cause?: unknown } | undefined; current; current = current.cause as typeof current) {
+    if (current.code === 'ENOSPC' || current.code === 'EDQUOT') return true;
+  }
+  return false;
 }
 
 /** A room check that cannot tell (statfs or a walk failing) falls back too: a direct backup beats none. */

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { access, mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { HEADROOM_BYTES, type SpaceProbes } from '../../src/snapshot/check-room';
 import { fileSystemSpace } from '../../src/snapshot/file-system-space';
 import { canReflink } from '../../src/snapshot/reflink-probe';
+import { removeStagingLeftovers } from '../../src/snapshot/staging-layout';
 import { takeSnapshot } from '../../src/snapshot/take-snapshot';
 import type { SnapshotMode } from '../../src/volumes/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { assertSameTree } from '../helpers/tree-compare';
 
 const VOLUME_BYTES = 2 * 1024 * 1024;
+const isRoot = process.getuid?.() === 0;
 
 /** Probes that show a staging filesystem with `availableBytes` free and no reflink. */
 function probes(availableBytes: number): SpaceProbes {
@@ -170,6 +173,29 @@ describe('takeSnapshot', () => {
     });
   }
 
+  // The room check can pass and the copy still run out of room (the volume grew, another writer filled
+  // the staging filesystem): a real ENOSPC on a 1 MiB tmpfs, with probes that say there is plenty.
+  for (const mode of ['sync', 'copy'] as SnapshotMode[]) {
+    it(`${mode}: runs out of room during the pass, removes what it copied and falls back to direct`, { skip: !isRoot && 'needs root (mount)' }, async () => {
+      const { source, stagingDir } = await volume(`snap-${mode}-enospc`);
+      await mkdir(stagingDir, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', stagingDir]);
+      try {
+        const hooks = recordingHooks();
+        const snapshot = await takeSnapshot({ mode, source, stagingDir, quiesce: hooks.quiesce, probes: PLENTY });
+        assert.equal(snapshot.modeUsed, 'direct');
+        assert.match(snapshot.fellBackReason ?? '', new RegExp(`ran out of room during the ${mode} pass .*ENOSPC.*took a direct snapshot instead`));
+        assert.equal(snapshot.archiveRoot, source);
+        assert.deepEqual(await readdir(stagingDir), [], 'no partial mirror or copy is left to fill the disk');
+        await snapshot.release();
+        assert.equal(hooks.events.at(-1), 'resume');
+        assert.equal(hooks.events.filter((event) => event === 'quiesce').length, hooks.events.filter((event) => event === 'resume').length);
+      } finally {
+        execFileSync('umount', [stagingDir]);
+      }
+    });
+  }
+
   it('sync counts what the mirror already holds as room', async () => {
     const { source, stagingDir } = await volume('snap-sync-held');
     await takeSnapshot({ mode: 'sync', source, stagingDir, quiesce: recordingHooks().quiesce, probes: PLENTY });
@@ -210,6 +236,24 @@ describe('takeSnapshot', () => {
     const direct = await takeSnapshot({ mode: 'direct', source, stagingDir, quiesce: recordingHooks().quiesce });
     await direct.release();
     assert.deepEqual(await readdir(stagingDir), []);
+  });
+
+  it('at start, clears every volume\'s leftovers and keeps the mirrors', async () => {
+    const root = join(await makeTempDir('staging-start'), 'staging');
+    await mkdir(join(root, 'a/copy/deep'), { recursive: true });
+    await mkdir(join(root, 'a/mirror'), { recursive: true });
+    await writeFile(join(root, 'a/mirror/kept'), 'x');
+    await mkdir(join(root, 'b/copy'), { recursive: true });
+    await writeFile(join(root, 'stray-file'), 'not a volume folder');
+    const errors: string[] = [];
+    await removeStagingLeftovers(root, (message) => errors.push(message));
+    assert.deepEqual(await readdir(join(root, 'a')), ['mirror']);
+    assert.deepEqual(await readdir(join(root, 'a/mirror')), ['kept']);
+    assert.deepEqual(await readdir(join(root, 'b')), []);
+    assert.deepEqual(errors, []);
+    const missing: string[] = [];
+    await removeStagingLeftovers(join(root, 'missing'), (message) => missing.push(message));
+    assert.deepEqual(missing, [], 'no staging folder yet is nothing to clear');
   });
 
   it('direct: downtime runs until release() has started the containers', async () => {
