@@ -4,6 +4,8 @@ import {
   constants,
   copyFileSync,
   fstatSync,
+  linkSync,
+  lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -45,6 +47,8 @@ export interface MirrorWalkSetup {
 export interface MirrorCounts {
   /** Regular files copied and symlinks written. */
   filesCopied: number;
+  /** Further names of a file with several (hard links), linked to its first name in the mirror. */
+  filesLinked: number;
   bytesCopied: number;
   /** Entries left in place whose owner, mode or mtime alone was set again. */
   metadataUpdated: number;
@@ -100,6 +104,7 @@ interface Leaf {
 class MirrorWalk {
   readonly counts: MirrorCounts = {
     filesCopied: 0,
+    filesLinked: 0,
     bytesCopied: 0,
     metadataUpdated: 0,
     entriesRemoved: 0,
@@ -110,6 +115,8 @@ class MirrorWalk {
   private readonly mirror: Buffer;
   private readonly excluded: ExcludeMatcher;
   private readonly policy: MetadataPolicy;
+  /** Source files with several names (dev:ino) and the mirror path of the first name this pass met. */
+  private readonly linkedFiles = new Map<string, Buffer>();
 
   constructor(private readonly setup: MirrorWalkSetup) {
     this.source = Buffer.from(setup.source);
@@ -212,8 +219,32 @@ class MirrorWalk {
     return this.removeIfPresent(leaf.mirrorPath, leaf.mirror);
   }
 
-  private syncFile({ sourceDir, name, mirrorPath, source: listed, mirror, inspectedAtMs }: Leaf): boolean {
-    if (mirror?.isFile() && mirror.size === listed.size && sameMtime(mirror, listed)) {
+  /**
+   * A file with several names is copied once, at the first name the walk meets, and linked at the others,
+   * so that the mirror (and the archive made from it) keeps the volume's hard links.
+   */
+  private syncFile(leaf: Leaf): boolean {
+    const key = leaf.source.nlink > 1n ? `${leaf.source.dev}:${leaf.source.ino}` : undefined;
+    const firstName = key === undefined ? undefined : this.linkedFiles.get(key);
+    if (firstName !== undefined) return this.linkToFirstName(firstName, leaf);
+    const changed = this.syncFileContent(leaf);
+    if (key !== undefined) this.linkedFiles.set(key, leaf.mirrorPath);
+    return changed;
+  }
+
+  private linkToFirstName(firstName: Buffer, { mirrorPath, mirror }: Leaf): boolean {
+    const first = lstatSync(firstName, { bigint: true });
+    if (mirror && mirror.ino === first.ino && mirror.dev === first.dev) return false;
+    if (mirror) rmSync(mirrorPath, { recursive: true, force: true });
+    linkSync(firstName, mirrorPath);
+    this.counts.filesLinked++;
+    return true;
+  }
+
+  private syncFileContent({ sourceDir, name, mirrorPath, source: listed, mirror, inspectedAtMs }: Leaf): boolean {
+    // A mirror file still linked to other names whose source now has one name is copied afresh.
+    const linkedInMirrorOnly = mirror !== undefined && mirror.nlink > 1n && listed.nlink === 1n;
+    if (mirror?.isFile() && !linkedInMirrorOnly && mirror.size === listed.size && sameMtime(mirror, listed)) {
       return this.refreshMetadata(mirrorPath, listed, mirror);
     }
     const fd = openSync(sourceDir.at(name), OPEN_SOURCE_FILE);

@@ -31,8 +31,8 @@ const RUNNING_AS_ROOT = process.getuid?.() === 0;
  * Makes `mirror` an exact copy of `source`, copying only what the quick check (type, size, mtime) finds
  * changed, the way rsync does: directories, regular files (reflink clones where the filesystem can, an
  * in-kernel copy otherwise), symlinks as links (never followed), modes, owners and mtimes, directories'
- * mtimes set after their content. Hard links become separate copies: a mirror does not keep them (with
- * reflink they still share blocks).
+ * mtimes set after their content. Hard links stay hard links: a file with several names is copied once and
+ * linked at its other names.
  *
  * The walk runs in a worker thread with synchronous calls. When little changed, a pass is nothing but
  * lstat and readdir on metadata that is in the cache, and there a synchronous call costs a few µs while

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFile, chmod, chown, lstat, mkdir, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, link, lstat, mkdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { syncMirror } from '../../src/snapshot/sync-mirror';
@@ -60,6 +60,37 @@ describe('syncMirror', () => {
     } finally {
       await swapper.stop();
     }
+  });
+
+  it('keeps hard links: a file with several names is copied once, and stays linked as its names change', async () => {
+    const { source, mirror } = await freshPair('mirror-hardlinks');
+    await mkdir(join(source, 'other'));
+    await writeFile(join(source, 'app/shared'), 'one inode');
+    await link(join(source, 'app/shared'), join(source, 'other/second-name'));
+    await link(join(source, 'app/shared'), join(source, 'third-name'));
+    const first = await syncMirror({ source, mirror });
+    assert.equal(first.filesLinked, 2);
+    const inodes = async () => Promise.all(['app/shared', 'other/second-name', 'third-name'].map(async (name) => (await lstat(join(mirror, name))).ino));
+    const [a, b, c] = await inodes();
+    assert.ok(a === b && b === c, 'one inode in the mirror');
+    assert.equal((await lstat(join(mirror, 'app/shared'))).nlink, 3);
+
+    const idle = await syncMirror({ source, mirror });
+    assert.deepEqual([idle.filesCopied, idle.filesLinked], [0, 0], 'nothing to do when nothing changed');
+
+    // One name leaves the group (a new file of the same size and mtime), the content of the rest changes.
+    await rm(join(source, 'third-name'));
+    await writeFile(join(source, 'third-name'), 'one inode');
+    const mtime = (await lstat(join(source, 'app/shared'))).mtime;
+    await utimes(join(source, 'third-name'), mtime, mtime);
+    await appendFile(join(source, 'other/second-name'), ' changed');
+    await syncMirror({ source, mirror });
+    const [a2, b2, c2] = await inodes();
+    assert.equal(a2, b2);
+    assert.notEqual(a2, c2);
+    assert.equal(await readFile(join(mirror, 'app/shared'), 'utf8'), 'one inode changed');
+    assert.equal(await readFile(join(mirror, 'third-name'), 'utf8'), 'one inode');
+    await assertSameTree(source, mirror);
   });
 
   it('makes an exact copy: content, types, symlinks as links, modes, mtimes, odd names', async () => {
