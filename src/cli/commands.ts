@@ -5,6 +5,7 @@ import { assertValidVolumeName } from '../volumes/volume-name';
 import { formatBytes, formatDuration, formatTable, formatTime } from './format';
 import { callPlugin } from './plugin-client';
 import { ProgressLine } from './progress-line';
+import { recoverPlugin } from './recover';
 
 /** Exit codes (README): 0 done, 1 the operation failed, 2 the command line is wrong. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -143,6 +144,26 @@ export const COMMANDS: Record<string, Command> = {
       }
       if (record.result !== 'success') await removeVolume(into);
       return reportRestore(invocation.json, into, record);
+    },
+  },
+
+  recover: {
+    usage: 'backupvol recover [--json]',
+    summary: 'when the plugin is down: start it again and wait until it has started what an interrupted backup left stopped',
+    flags: [],
+    positionals: { min: 0, max: 0 },
+    async run({ json }) {
+      const plugin = process.env.BACKUPVOL_PLUGIN || 'backupvol';
+      const outcome = await recoverPlugin({ plugin, dataDir: process.env.BACKUPVOL_DATA_DIR || '/var/lib/backupvol' });
+      print(json, outcome, () => {
+        if (outcome.wasRunning) return `The ${plugin} plugin is running: it brings back what its runs stopped by itself.`;
+        const lines = [`Started the ${plugin} plugin again.`];
+        for (const { volume, stillDown } of outcome.volumes) {
+          lines.push(stillDown.length === 0 ? `${volume}: brought back what its interrupted run stopped` : `${volume}: still down: ${stillDown.join(', ')}`);
+        }
+        return lines.join('\n');
+      });
+      return outcome.volumes.every((entry) => entry.stillDown.length === 0) ? EXIT.ok : EXIT.failed;
     },
   },
 

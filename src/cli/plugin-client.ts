@@ -1,8 +1,12 @@
 import { request } from 'node:http';
 import type { ProgressReport } from '../admin/admin-service';
+import { describePluginDown, isNobodyListening } from './plugin-down';
 
 /** The plugin answered with an error (bad request, unknown volume, busy volume...). */
 export class PluginError extends Error {}
+
+/** No process listens on the plugin's socket. */
+export class PluginDownError extends Error {}
 
 const DEFAULT_SOCKET = '/run/docker/plugins/backupvol.sock';
 
@@ -42,7 +46,12 @@ export function callPlugin(route: string, body: Record<string, string>, onProgre
       response.on('error', reject);
     });
     call.on('error', (error: NodeJS.ErrnoException) => {
-      reject(new Error(`cannot reach the backupvol plugin at ${socketPath} (${error.code ?? error.message}): is it installed and enabled? (docker plugin ls)`));
+      const reason = `no answer on ${socketPath}: ${error.code ?? error.message}`;
+      if (isNobodyListening(error.code)) {
+        reject(new PluginDownError(describePluginDown(process.env.BACKUPVOL_PLUGIN || 'backupvol', process.env.BACKUPVOL_PLUGIN_ENABLED, reason)));
+      } else {
+        reject(new Error(`cannot reach the backupvol plugin (${reason}): is it installed and enabled? (docker plugin ls)`));
+      }
     });
     call.end(JSON.stringify(body));
   });
