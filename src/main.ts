@@ -72,10 +72,14 @@ async function main(): Promise<void> {
     },
     // restore-from reads the new volume's own targets: `-o backup-target=s3 -o restore-from=old@latest`
     // starts from old's newest archive in S3.
-    stageRestoreFrom: async (_volume, from, stagingDir, options) => {
+    stageRestoreFrom: async (volume, from, stagingDir, options) => {
       const source = parseRestoreSource(from);
       const reader = targets.reader(options.targets);
-      await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir, keys });
+      // The archive must agree with the new volume's backup-encryption and, while it exists, its source's.
+      const sourceOptions = registry.find(source.volume)?.options;
+      const encryption = [{ volume, encryption: options.encryption }];
+      if (sourceOptions) encryption.push({ volume: source.volume, encryption: sourceOptions.encryption });
+      await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir, keys, encryption });
     },
     checkOptions: (options) => targets.assertUsable(options.targets),
     logger,

@@ -128,7 +128,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     await multi.forEachLive((target) => target.writeManifest(volume, manifest));
     if (options.verify) {
       await multi.forEachLive(async (target) => {
-        const verified = await verifyArchive(target, volume, { name: archive, manifest }, undefined, deps.keys);
+        const verified = await verifyArchive(target, volume, { name: archive, manifest }, {
+          keys: deps.keys,
+          encryption: [{ volume, encryption: options.encryption }],
+        });
         if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
       });
     }
