@@ -174,8 +174,10 @@ async function runPostCommands(deps: BackupDeps, commands: Parameters<typeof run
     await runLabelCommands({ docker: deps.docker, commands, phase: 'archive-post', logger: deps.logger });
     return undefined;
   } catch (error) {
-    deps.logger.error(`After the backup: ${(error as Error).message}`);
-    return (error as Error).message;
+    // The status and the notification are not masked by the logger: the configured secrets go here too.
+    const message = deps.targets.redact((error as Error).message);
+    deps.logger.error(`After the backup: ${message}`);
+    return message;
   }
 }
 
