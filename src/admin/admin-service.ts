@@ -60,7 +60,8 @@ export interface AdminDeps {
 /**
  * What the host CLI asks of the plugin (the admin endpoints, not part of the Docker protocol). Backups go
  * through the coordinator, exactly as scheduled ones do; restores and verifies take the volume's activity
- * slot, so nothing else runs on the volume meanwhile.
+ * slot, so nothing else runs on the volume meanwhile, and restores also one of the slots of
+ * MAX_CONCURRENT_BACKUPS, since they stop containers like a backup.
  */
 export class AdminService {
   constructor(private readonly deps: AdminDeps) {}
@@ -122,7 +123,8 @@ export class AdminService {
     const record = await this.deps.activity.run(restored, 'restore', async () => {
       progress({ phase: 'waiting for the Docker API' });
       await this.deps.coordinator.dockerReady;
-      return restoreInPlace({ ...this.deps.restore, target: this.archivesOf(volume) }, {
+      progress({ phase: 'waiting for a free slot (MAX_CONCURRENT_BACKUPS)' });
+      return this.deps.coordinator.inRunSlot(() => restoreInPlace({ ...this.deps.restore, target: this.archivesOf(volume) }, {
         volume: restored,
         options: known.options,
         source,
@@ -130,7 +132,7 @@ export class AdminService {
         stagingDir: this.deps.registry.restoreStagingPath(restored),
         swapIn: () => this.deps.registry.swapInRestored(restored),
         onProgress: ({ archive, bytes, totalBytes }) => progress({ phase: 'extracting', archive, bytes, totalBytes }),
-      });
+      }));
     });
     await this.deps.coordinator.remember(restored, { lastRestore: record });
     return record;

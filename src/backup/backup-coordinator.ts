@@ -151,6 +151,15 @@ export class BackupCoordinator implements VolumeObserver {
     });
   }
 
+  /**
+   * Runs other work that stops containers (a restore) in one of the slots backups take
+   * (MAX_CONCURRENT_BACKUPS): a container that mounts two volumes must not be started again by one
+   * operation in the middle of the other's quiesce, nor stopped under a backup that expects it stopped.
+   */
+  async inRunSlot<T>(work: () => Promise<T>): Promise<T> {
+    return this.deps.limit.run(work);
+  }
+
   /** Waits for the Docker API, as every run does (restores too). */
   get dockerReady(): Promise<void> {
     return this.deps.dockerReady;
