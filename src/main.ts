@@ -96,6 +96,7 @@ async function main(): Promise<void> {
     activity,
     logger,
     readArchives,
+    targetWarnings: (names) => targets.warnings(names),
     notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact }),
   });
   registry.observe(coordinator);
@@ -112,6 +113,7 @@ async function main(): Promise<void> {
 
   const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));
   logger.info(`Listening on ${settings.paths.socket}`);
+  for (const warning of targets.warnings(targets.usable())) logger.warn(`WARNING: ${warning}`);
   await registry.restoreMounts();
 
   // Not awaited: the socket is already open. Runs do wait for the replay and its retries (seconds), so that

@@ -25,6 +25,8 @@ export interface CoordinatorDeps {
   logger: Logger;
   /** Reads a volume's archives from its targets (the archive count in the status). */
   readArchives(targets: readonly TargetName[]): ArchiveSource;
+  /** What is unsafe about a volume's targets (TargetSet.warnings), shown in its status. */
+  targetWarnings?(targets: readonly TargetName[]): string[];
   /** Told of every finished run (notify/notifier.ts); it never throws and is not waited for. */
   notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
 }
@@ -82,10 +84,12 @@ export class BackupCoordinator implements VolumeObserver {
     const name = volume.record.name;
     const state = this.states.get(name) ?? {};
     const last = state.lastRun;
+    const warnings = this.deps.targetWarnings?.(volume.options?.targets ?? []) ?? [];
     return {
       schedule: volume.options?.schedule ?? 'none',
       nextRun: this.deps.scheduler.nextRun(name)?.toISOString() ?? null,
       target: volume.options?.targets.join(',') ?? 'local',
+      ...(warnings.length > 0 ? { warnings } : {}),
       archives: state.archiveCount ?? 0,
       running: this.deps.activity.of(name) === 'backup',
       ...(this.deps.activity.of(name) && this.deps.activity.of(name) !== 'backup' ? { busy: this.deps.activity.of(name) } : {}),

@@ -60,6 +60,8 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     const keys = deps.keys ?? NO_KEYS;
     const missingKey = missingKeySetting(options.encryption, keys, options.verify);
     if (missingKey) throw new Error(missingKey);
+    // Said once per run, not only at start: a log read after a run shows it beside that run.
+    for (const warning of targets.warnings?.(options.targets) ?? []) logger.warn(`Backup of volume ${volume}: ${warning}`);
     // An unreachable target is failed here, before anything is stopped (the run fails when all are).
     const multi = await MultiUpload.prepare(
       options.targets.map((name) => targets.get(name)),
