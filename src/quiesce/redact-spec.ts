@@ -101,7 +101,8 @@ function redactValue(value: unknown, depth: number): unknown {
     Object.entries(value as Record<string, unknown>).map(([key, item]) => {
       if (LABEL_KEYS.test(key) && item !== null && typeof item === 'object' && !Array.isArray(item)) return [key, maskLabels(item as Record<string, unknown>)];
       if (ARGUMENT_KEYS.test(key) && Array.isArray(item)) return [key, maskArguments(item)];
-      if (typeof item === 'string' && isSecretName(key)) return [key, MASK];
+      // SecretName, SecretID: what a service's Swarm secrets are called, not their content, and needed to recreate it.
+      if (typeof item === 'string' && isSecretName(key) && !/(Name|ID)$/.test(key)) return [key, MASK];
       return [key, redactValue(item, depth + 1)];
     }),
   );

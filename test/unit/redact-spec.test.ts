@@ -123,6 +123,9 @@ describe('redactSpec', () => {
           EnvNames: ['POSTGRES_PASSWORD'],
           Mounts: [{ Source: 'nfs', Target: '/d', VolumeOptions: { DriverConfig: { Name: 'local', Options: { type: 'cifs', o: `username=u,password=${SECRET}` } } } }],
           Healthcheck: { Test: ['CMD', 'mysqladmin', 'ping', `-p${SECRET}`] },
+          Secrets: [{ File: { Name: 'db_password', UID: '0', GID: '0', Mode: 292 }, SecretID: 'k2x9', SecretName: 'db_password' }],
+          Privileges: { CredentialSpec: null },
+          DBPassword: SECRET,
         },
       },
       Mode: { Replicated: { Replicas: 1 } },
@@ -133,6 +136,9 @@ describe('redactSpec', () => {
     assert.equal(redacted.TaskTemplate.ContainerSpec.Mounts[0].VolumeOptions.DriverConfig.Options.type, 'cifs');
     assert.equal(redacted.TaskTemplate.ContainerSpec.Args[1], 'primary_conninfo=host=p user=r password=[redacted]');
     assert.deepEqual(redacted.Mode, service.Mode);
+    // The names of Swarm secrets are kept: they are needed to recreate the service and hold no value.
+    assert.deepEqual(redacted.TaskTemplate.ContainerSpec.Secrets, service.TaskTemplate.ContainerSpec.Secrets);
+    assert.equal(redacted.TaskTemplate.ContainerSpec.DBPassword, '[redacted]');
   });
 
   it('is applied to what describeStopped returns for the manifest', async () => {
