@@ -76,9 +76,9 @@ async function main(): Promise<void> {
       const source = parseRestoreSource(from);
       const reader = targets.reader(options.targets);
       // The archive must agree with the new volume's backup-encryption and, while it exists, its source's.
-      const sourceOptions = registry.find(source.volume)?.options;
+      const sourceEncryption = registry.encryptionOf(source.volume);
       const encryption = [{ volume, encryption: options.encryption }];
-      if (sourceOptions) encryption.push({ volume: source.volume, encryption: sourceOptions.encryption });
+      if (sourceEncryption) encryption.push({ volume: source.volume, encryption: sourceEncryption });
       await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir, keys, encryption });
     },
     checkOptions: (options) => targets.assertUsable(options.targets),

@@ -7,7 +7,7 @@ import { verifyArchive } from '../restore/verify-archive';
 import type { RestoreRecord, RunRecord, VerifyRecord } from '../status/run-state-store';
 import type { StoredArchive } from '../targets/target';
 import type { ArchiveSource } from '../targets/target-reader';
-import type { Encryption, TargetName } from '../volumes/volume-options';
+import type { TargetName } from '../volumes/volume-options';
 import type { VolumeActivity } from '../util/volume-activity';
 import type { VolumeRegistry } from '../volumes/volume-registry';
 import { assertValidVolumeName } from '../volumes/volume-name';
@@ -172,16 +172,11 @@ export class AdminService {
     return this.deps.readArchives(targets);
   }
 
-  /**
-   * What each named volume that still exists says of encryption. A volume that is gone imposes nothing;
-   * one whose options no longer parse is held to the backup-encryption it was created with, when given.
-   */
+  /** What each named volume that still exists says of encryption; a volume that is gone imposes nothing. */
   private encryptionOf(names: readonly string[]): VolumeEncryption[] {
     return names.flatMap((name) => {
-      const found = this.deps.registry.find(name);
-      if (!found) return [];
-      const encryption = found.options?.encryption ?? encryptionOption(found.record.options['backup-encryption']);
-      return [{ volume: name, encryption }];
+      const encryption = this.deps.registry.encryptionOf(name);
+      return encryption ? [{ volume: name, encryption }] : [];
     });
   }
 
@@ -191,8 +186,4 @@ export class AdminService {
     if (!found) throw new Error(`no such backupvol volume: ${volume}`);
     return found;
   }
-}
-
-function encryptionOption(value: string | undefined): Encryption {
-  return value === 'gpg' || value === 'age' ? value : 'none';
 }

@@ -4,34 +4,42 @@ import { describe, it } from 'node:test';
 import { AdminService } from '../../src/admin/admin-service';
 import { createSilentLogger } from '../../src/logging/logger';
 import { StopJournal } from '../../src/quiesce/stop-journal';
+import type { ArchiveManifest } from '../../src/backup/archive-manifest';
+import type { StoredArchive } from '../../src/targets/target';
 import type { ArchiveSource } from '../../src/targets/target-reader';
 import { VolumeActivity } from '../../src/util/volume-activity';
-import { parseVolumeOptions } from '../../src/volumes/volume-options';
+import { parseVolumeOptions, type Encryption } from '../../src/volumes/volume-options';
 import type { Volume, VolumeRegistry } from '../../src/volumes/volume-registry';
 import { setUpCoordinator } from './coordinator-fixtures';
 
 /** An AdminService whose registry knows `w` (and `v`), over the coordinator of coordinator-fixtures.ts. */
-async function setUp() {
+async function setUp(encryption: Record<string, Encryption> = {}, stored: StoredArchive[] = []) {
   const activity = new VolumeActivity();
   const { coordinator, docker, dir } = await setUpCoordinator({ activity });
-  const options = parseVolumeOptions({}, { schedule: 'none', retention: '', encryption: 'none' });
   const volumes = new Map<string, Volume>(
-    ['v', 'w'].map((name) => [name, { record: { name, createdAt: new Date().toISOString(), options: {}, mountIds: [] }, options }]),
+    ['v', 'w'].map((name) => {
+      const raw = { 'backup-encryption': encryption[name] ?? 'none' };
+      const options = parseVolumeOptions(raw, { schedule: 'none', retention: '', encryption: 'none', missingKeySetting: () => undefined });
+      return [name, { record: { name, createdAt: new Date().toISOString(), options: raw, mountIds: [] }, options }];
+    }),
   );
   const registry = {
     find: (name: string) => volumes.get(name),
-    restoreStagingPath: (name: string) => join(dir, 'restore-staging', name),
+    encryptionOf: (name: string) => volumes.get(name)?.options?.encryption,
+    restoreStagingPath: (name: string) => join(dir, `restore-staging-${name}`),
     swapInRestored: async () => join(dir, 'old'),
   } as unknown as VolumeRegistry;
   const listed: string[] = [];
+  let opened = false;
   const archives: ArchiveSource = {
     name: 'local',
     list: async (volume: string) => {
       listed.push(volume);
-      return [];
+      return stored;
     },
     open: async () => {
-      throw new Error('not reached');
+      opened = true;
+      throw new Error('the archive was opened');
     },
   } as unknown as ArchiveSource;
   const admin = new AdminService({
@@ -43,7 +51,7 @@ async function setUp() {
     usableTargets: () => ['local'],
     logger: createSilentLogger(),
   });
-  return { admin, coordinator, listed };
+  return { admin, coordinator, listed, opened: () => opened };
 }
 
 describe('restores and MAX_CONCURRENT_BACKUPS', () => {
@@ -74,5 +82,26 @@ describe('restores and MAX_CONCURRENT_BACKUPS', () => {
     await holding;
     await restore;
     assert.deepEqual(listed, ['v'], 'the archives of the source volume are read');
+  });
+});
+
+describe('restore --into and encryption', () => {
+  const plain = { name: 'v-20261122T030405Z.tar.gz', manifest: { encryption: 'none', bytes: 10 } as ArchiveManifest };
+
+  it('holds the archive to the source volume’s backup-encryption, not only the new volume’s', async () => {
+    const { admin, opened } = await setUp({ v: 'age', w: 'none' }, [plain]);
+    const record = await admin.restore('v', 'latest', () => undefined, 'w');
+    assert.equal(record.result, 'failed');
+    assert.match(record.error ?? '', /is refused: it is not encrypted, but volume v has backup-encryption=age/);
+    assert.equal(opened(), false, 'refused before the archive is read');
+  });
+
+  it('holds it to the new volume’s too, and lets plain volumes take a plain archive', async () => {
+    const refused = await (await setUp({ v: 'none', w: 'gpg' }, [plain])).admin.restore('v', 'latest', () => undefined, 'w');
+    assert.match(refused.error ?? '', /volume w has backup-encryption=gpg/);
+    const { admin, opened } = await setUp({}, [plain]);
+    const record = await admin.restore('v', 'latest', () => undefined, 'w');
+    assert.equal(opened(), true, 'a plain archive for plain volumes is read');
+    assert.match(record.error ?? '', /the archive was opened/);
   });
 });
