@@ -74,10 +74,21 @@ async function main(): Promise<void> {
     },
     // restore-from reads the new volume's own targets: `-o backup-target=s3 -o restore-from=old@latest`
     // starts from old's newest archive in S3.
-    stageRestoreFrom: async (_volume, from, stagingDir, options) => {
+    stageRestoreFrom: async (volume, from, stagingDir, options) => {
       const source = parseRestoreSource(from);
       const reader = targets.reader(options.targets);
-      await stageArchive(reader, { sourceVolume: source.volume, archive: await resolveArchive(reader, source), stagingDir, keys, keepSpecialBits: settings.restoreSpecialBits });
+      // The archive must agree with the new volume's backup-encryption and, while it exists, its source's.
+      const sourceEncryption = registry.encryptionOf(source.volume);
+      const encryption = [{ volume, encryption: options.encryption }];
+      if (sourceEncryption) encryption.push({ volume: source.volume, encryption: sourceEncryption });
+      await stageArchive(reader, {
+        sourceVolume: source.volume,
+        archive: await resolveArchive(reader, source),
+        stagingDir,
+        keys,
+        encryption,
+        keepSpecialBits: settings.restoreSpecialBits,
+      });
     },
     checkOptions: (options) => targets.assertUsable(options.targets),
     logger,
@@ -94,6 +105,7 @@ async function main(): Promise<void> {
     activity,
     logger,
     readArchives,
+    targetWarnings: (names) => targets.warnings(names),
     notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact }),
   });
   registry.observe(coordinator);
@@ -110,6 +122,7 @@ async function main(): Promise<void> {
 
   const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));
   logger.info(`Listening on ${settings.paths.socket}`);
+  for (const warning of targets.warnings(targets.usable())) logger.warn(`WARNING: ${warning}`);
   await registry.restoreMounts();
 
   // Not awaited: the socket is already open. Runs wait for it, as for the replay below.

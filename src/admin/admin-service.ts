@@ -1,7 +1,8 @@
 import type { BackupCoordinator } from '../backup/backup-coordinator';
 import type { Logger } from '../logging/logger';
 import { restoreInPlace, type RestoreDeps } from '../restore/restore-in-place';
-import { parseRestoreSource, resolveArchive } from '../restore/restore-source';
+import type { VolumeEncryption } from '../restore/archive-encryption';
+import { parseOwnRestoreSource, resolveArchive } from '../restore/restore-source';
 import { verifyArchive } from '../restore/verify-archive';
 import type { RestoreRecord, RunRecord, VerifyRecord } from '../status/run-state-store';
 import type { StoredArchive } from '../targets/target';
@@ -59,7 +60,8 @@ export interface AdminDeps {
 /**
  * What the host CLI asks of the plugin (the admin endpoints, not part of the Docker protocol). Backups go
  * through the coordinator, exactly as scheduled ones do; restores and verifies take the volume's activity
- * slot, so nothing else runs on the volume meanwhile.
+ * slot, so nothing else runs on the volume meanwhile, and restores also one of the slots of
+ * MAX_CONCURRENT_BACKUPS, since they stop containers like a backup.
  */
 export class AdminService {
   constructor(private readonly deps: AdminDeps) {}
@@ -107,23 +109,32 @@ export class AdminService {
     }));
   }
 
-  /** `from`: latest (this volume's newest), VOLUME@latest or an archive name. */
-  async restore(volume: string, from: string, progress: Progress): Promise<RestoreRecord> {
-    const known = this.known(volume);
-    const source = parseRestoreSource(from, volume);
-    const record = await this.deps.activity.run(volume, 'restore', async () => {
+  /**
+   * Restores one of `volume`'s archives (`from`: latest, or the name of one of its archives) over its own
+   * content, or over the content of `into`, a new volume (`backupvol restore --into` makes it first).
+   */
+  async restore(volume: string, from: string, progress: Progress, into?: string): Promise<RestoreRecord> {
+    assertValidVolumeName(volume);
+    const source = parseOwnRestoreSource(from, volume);
+    const restored = into ?? volume;
+    const known = this.known(restored);
+    // The archive must agree with the volume restored into and, when it still exists, the one it is from.
+    const encryption = this.encryptionOf(into ? [restored, volume] : [volume]);
+    const record = await this.deps.activity.run(restored, 'restore', async () => {
       progress({ phase: 'waiting for the Docker API' });
       await this.deps.coordinator.dockerReady;
-      return restoreInPlace({ ...this.deps.restore, target: this.archivesOf(volume) }, {
-        volume,
+      progress({ phase: 'waiting for a free slot (MAX_CONCURRENT_BACKUPS)' });
+      return this.deps.coordinator.inRunSlot(() => restoreInPlace({ ...this.deps.restore, target: this.archivesOf(volume) }, {
+        volume: restored,
         options: known.options,
         source,
-        stagingDir: this.deps.registry.restoreStagingPath(volume),
-        swapIn: () => this.deps.registry.swapInRestored(volume),
+        encryption,
+        stagingDir: this.deps.registry.restoreStagingPath(restored),
+        swapIn: () => this.deps.registry.swapInRestored(restored),
         onProgress: ({ archive, bytes, totalBytes }) => progress({ phase: 'extracting', archive, bytes, totalBytes }),
-      });
+      }));
     });
-    await this.deps.coordinator.remember(volume, { lastRestore: record });
+    await this.deps.coordinator.remember(restored, { lastRestore: record });
     return record;
   }
 
@@ -132,13 +143,14 @@ export class AdminService {
     assertValidVolumeName(volume);
     const target = this.archivesOf(volume);
     const archives: StoredArchive[] =
-      which === 'all' ? await target.list(volume) : [await resolveArchive(target, which === 'latest' ? { volume, archive: 'latest' } : parseRestoreSource(which, volume))];
+      which === 'all' ? await target.list(volume) : [await resolveArchive(target, parseOwnRestoreSource(which, volume))];
     if (archives.length === 0) throw new Error(`volume ${volume} has no complete archive in target ${target.name}`);
+    const encryption = this.encryptionOf([volume]);
     const verifyAll = async () => {
       const records: VerifyRecord[] = [];
       for (const archive of archives) {
         const report = (bytes: number) => progress({ phase: 'verifying', archive: archive.name, bytes, totalBytes: archive.manifest.bytes });
-        records.push(await verifyArchive(target, volume, archive, report, this.deps.restore.keys));
+        records.push(await verifyArchive(target, volume, archive, { onProgress: report, keys: this.deps.restore.keys, encryption }));
       }
       return records;
     };
@@ -158,6 +170,14 @@ export class AdminService {
   private archivesOf(volume: string): ArchiveSource {
     const targets = this.deps.registry.find(volume)?.options?.targets ?? this.deps.usableTargets();
     return this.deps.readArchives(targets);
+  }
+
+  /** What each named volume that still exists says of encryption; a volume that is gone imposes nothing. */
+  private encryptionOf(names: readonly string[]): VolumeEncryption[] {
+    return names.flatMap((name) => {
+      const encryption = this.deps.registry.encryptionOf(name);
+      return encryption ? [{ volume: name, encryption }] : [];
+    });
   }
 
   private known(volume: string) {

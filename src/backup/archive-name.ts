@@ -21,6 +21,13 @@ export function parseArchiveName(name: string): { volume: string; createdAt: Dat
   return { volume: match.groups.volume, createdAt };
 }
 
+/** The encryption an archive's name says (`.gpg`, `.age` or neither). */
+export function encryptionOfArchive(name: string): Encryption {
+  if (name.endsWith('.gpg')) return 'gpg';
+  if (name.endsWith('.age')) return 'age';
+  return 'none';
+}
+
 export function compressionOfArchive(name: string): Compression {
   if (/\.tar\.gz(\.|$)/.test(name)) return 'gzip';
   if (/\.tar\.zst(\.|$)/.test(name)) return 'zstd';

@@ -25,6 +25,8 @@ export interface CoordinatorDeps {
   logger: Logger;
   /** Reads a volume's archives from its targets (the archive count in the status). */
   readArchives(targets: readonly TargetName[]): ArchiveSource;
+  /** What is unsafe about a volume's targets (TargetSet.warnings), shown in its status. */
+  targetWarnings?(targets: readonly TargetName[]): string[];
   /** Told of every finished run (notify/notifier.ts); it never throws and is not waited for. */
   notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
 }
@@ -82,10 +84,12 @@ export class BackupCoordinator implements VolumeObserver {
     const name = volume.record.name;
     const state = this.states.get(name) ?? {};
     const last = state.lastRun;
+    const warnings = this.deps.targetWarnings?.(volume.options?.targets ?? []) ?? [];
     return {
       schedule: volume.options?.schedule ?? 'none',
       nextRun: this.deps.scheduler.nextRun(name)?.toISOString() ?? null,
       target: volume.options?.targets.join(',') ?? 'local',
+      ...(warnings.length > 0 ? { warnings } : {}),
       archives: state.archiveCount ?? 0,
       running: this.deps.activity.of(name) === 'backup',
       ...(this.deps.activity.of(name) && this.deps.activity.of(name) !== 'backup' ? { busy: this.deps.activity.of(name) } : {}),
@@ -149,6 +153,15 @@ export class BackupCoordinator implements VolumeObserver {
       void this.deps.notifier?.runFinished(name, record).catch(() => undefined);
       return record;
     });
+  }
+
+  /**
+   * Runs other work that stops containers (a restore) in one of the slots backups take
+   * (MAX_CONCURRENT_BACKUPS): a container that mounts two volumes must not be started again by one
+   * operation in the middle of the other's quiesce, nor stopped under a backup that expects it stopped.
+   */
+  async inRunSlot<T>(work: () => Promise<T>): Promise<T> {
+    return this.deps.limit.run(work);
   }
 
   /** Waits for the Docker API, as every run does (restores too). */

@@ -60,6 +60,8 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     const keys = deps.keys ?? NO_KEYS;
     const missingKey = missingKeySetting(options.encryption, keys, options.verify);
     if (missingKey) throw new Error(missingKey);
+    // Said once per run, not only at start: a log read after a run shows it beside that run.
+    for (const warning of targets.warnings?.(options.targets) ?? []) logger.warn(`Backup of volume ${volume}: ${warning}`);
     // An unreachable target is failed here, before anything is stopped (the run fails when all are).
     const multi = await MultiUpload.prepare(
       options.targets.map((name) => targets.get(name)),
@@ -128,7 +130,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     await multi.forEachLive((target) => target.writeManifest(volume, manifest));
     if (options.verify) {
       await multi.forEachLive(async (target) => {
-        const verified = await verifyArchive(target, volume, { name: archive, manifest }, undefined, deps.keys);
+        const verified = await verifyArchive(target, volume, { name: archive, manifest }, {
+          keys: deps.keys,
+          encryption: [{ volume, encryption: options.encryption }],
+        });
         if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
       });
     }
@@ -171,8 +176,10 @@ async function runPostCommands(deps: BackupDeps, commands: Parameters<typeof run
     await runLabelCommands({ docker: deps.docker, commands, phase: 'archive-post', logger: deps.logger });
     return undefined;
   } catch (error) {
-    deps.logger.error(`After the backup: ${(error as Error).message}`);
-    return (error as Error).message;
+    // The status and the notification are not masked by the logger: the configured secrets go here too.
+    const message = deps.targets.redact((error as Error).message);
+    deps.logger.error(`After the backup: ${message}`);
+    return message;
   }
 }
 

@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import type { ArchiveRow, VolumeRow } from '../admin/admin-service';
 import type { RestoreRecord, RunRecord, VerifyRecord } from '../status/run-state-store';
+import { parseOwnRestoreSource } from '../restore/restore-source';
 import { assertValidVolumeName } from '../volumes/volume-name';
 import { formatBytes, formatDuration, formatTable, formatTime } from './format';
 import { callPlugin } from './plugin-client';
@@ -122,6 +123,11 @@ export const COMMANDS: Record<string, Command> = {
     async run(invocation) {
       const volume = volumeArgument(invocation);
       const from = invocation.from ?? 'latest';
+      try {
+        parseOwnRestoreSource(from, volume);
+      } catch (error) {
+        throw new UsageError(`--from: ${(error as Error).message}`);
+      }
       if (invocation.into === undefined) {
         const record = (await withProgress(`Restoring ${volume}`, (onProgress) => callPlugin('Restore', { Volume: volume, From: from }, onProgress))) as RestoreRecord;
         return reportRestore(invocation.json, volume, record);
@@ -132,12 +138,10 @@ export const COMMANDS: Record<string, Command> = {
       } catch (error) {
         throw new UsageError(`--into: ${(error as Error).message}`);
       }
-      // The archive's volume, not the new one, is what `latest` refers to.
-      const source = from === 'latest' ? `${volume}@latest` : from;
       await createVolume(into);
       let record: RestoreRecord;
       try {
-        record = (await withProgress(`Restoring into ${into}`, (onProgress) => callPlugin('Restore', { Volume: into, From: source }, onProgress))) as RestoreRecord;
+        record = (await withProgress(`Restoring into ${into}`, (onProgress) => callPlugin('Restore', { Volume: volume, From: from, Into: into }, onProgress))) as RestoreRecord;
       } catch (error) {
         await removeVolume(into);
         throw error;

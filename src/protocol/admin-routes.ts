@@ -19,7 +19,8 @@ export function createAdminRouter(admin: AdminService, logger: Logger): express.
     '/BackupVol.List': async () => admin.list(),
     '/BackupVol.Backup': async (body) => admin.backup(text(body, 'Volume')),
     '/BackupVol.Backups': async (body) => admin.backups(text(body, 'Volume')),
-    '/BackupVol.Restore': async (body, progress) => admin.restore(text(body, 'Volume'), text(body, 'From', 'latest'), progress),
+    '/BackupVol.Restore': async (body, progress) =>
+      admin.restore(text(body, 'Volume'), text(body, 'From', 'latest'), progress, body.Into === undefined ? undefined : text(body, 'Into')),
     '/BackupVol.Verify': async (body, progress) => admin.verify(text(body, 'Volume'), text(body, 'Archive', 'latest'), progress),
   };
   for (const [route, handler] of Object.entries(routes)) {

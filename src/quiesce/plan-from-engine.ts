@@ -2,6 +2,7 @@ import type { DockerApi, ObjectSpec } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
 import type { StopPolicy } from '../volumes/volume-options';
 import { planQuiesce, type QuiescePlan } from './plan-quiesce';
+import { redactSpec } from './redact-spec';
 
 /** Timeouts of a quiesce: STOP_TIMEOUT for containers, SERVICE_STOP_TIMEOUT for services' tasks. */
 export interface StopTimeouts {
@@ -36,11 +37,14 @@ export async function planFromEngine(
   });
 }
 
-/** Specs of what the plan stops, read before stopping; one that cannot be read is logged and left out. */
+/**
+ * Specs of what the plan stops, read before stopping, with credentials masked (redact-spec.ts); one that
+ * cannot be read is logged and left out.
+ */
 export async function describeStopped(docker: DockerApi, plan: QuiescePlan, logger: Logger): Promise<StoppedSpecs> {
   const read = async (what: string, describe: () => Promise<ObjectSpec>): Promise<ObjectSpec[]> =>
     describe().then(
-      (spec) => [spec],
+      (spec) => [redactSpec(spec)],
       (error: Error) => {
         logger.warn(`Could not read the definition of ${what} for the manifest: ${error.message}`);
         return [];

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger';
 import { setTimeout as delay } from 'node:timers/promises';
 import { bringBack } from './bring-back';
 import { failedWork } from './failed-work';
+import { maskCredentials } from './redact-spec';
 import type { PlannedCommand, PlannedScale, PlannedStop } from './plan-quiesce';
 import type { StopJournal } from './stop-journal';
 
@@ -79,7 +80,9 @@ export async function runLabelCommands(input: {
     input.logger.info(`Running ${input.phase} command in container ${containerName}`);
     const result = await input.docker.exec(containerId, command);
     if (result.exitCode !== 0) {
-      const output = result.output ? `: ${result.output.slice(-500)}` : '';
+      // The output goes into the status, the log and a notification: a hook run with `set -x`, or a
+      // tool that echoes its command line, would put the password typed in the label there.
+      const output = result.output ? `: ${maskCredentials(result.output).slice(-500)}` : '';
       throw new Error(`${input.phase} command in container ${containerName} exited with ${result.exitCode}${output}`);
     }
     input.logger.info(`Ran ${input.phase} command in container ${containerName}`);

@@ -8,6 +8,7 @@ import type { StopJournal } from '../quiesce/stop-journal';
 import type { RestoreRecord } from '../status/run-state-store';
 import type { ArchiveSource } from '../targets/target-reader';
 import type { VolumeOptions } from '../volumes/volume-options';
+import type { VolumeEncryption } from './archive-encryption';
 import { resolveArchive, type RestoreSource } from './restore-source';
 import { stageArchive } from './stage-archive';
 
@@ -27,6 +28,8 @@ export interface RestoreRequest {
   /** Undefined when the volume's options no longer parse: the default stop label is used. */
   options?: VolumeOptions;
   source: RestoreSource;
+  /** The backup-encryption of the volume restored into and of the one the archive is from (archive-encryption.ts). */
+  encryption: readonly VolumeEncryption[];
   stagingDir: string;
   /** Swaps the staged tree in place of the volume's data; returns the old tree (VolumeRegistry.swapInRestored). */
   swapIn(): Promise<string>;
@@ -55,6 +58,7 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
       stagingDir: request.stagingDir,
       keys: deps.keys,
       keepSpecialBits: deps.keepSpecialBits,
+      encryption: request.encryption,
       onProgress: (bytes) => request.onProgress?.({ archive: archive.name, bytes, totalBytes: archive.manifest.bytes }),
     });
     record.fileCount = staged.fileCount;

@@ -4,6 +4,7 @@ import { decryptionStage } from '../crypto/archive-cipher';
 import { NO_KEYS, type ArchiveKeys } from '../crypto/archive-keys';
 import type { StoredArchive } from '../targets/target';
 import type { ArchiveSource } from '../targets/target-reader';
+import { assertArchiveEncryption, type VolumeEncryption } from './archive-encryption';
 import { archiveReadBytes, extractArchive, type ExtractResult } from './extract-archive';
 
 /** Left free on the volume's filesystem whatever the archive holds: the plugin's own state lives there. */
@@ -18,6 +19,8 @@ export interface StageRequest {
   onProgress?: (archiveBytes: number) => void;
   /** The encryption settings; without them only plain archives can be restored. */
   keys?: ArchiveKeys;
+  /** The volumes restored from and into, with their backup-encryption: the archive must agree with them. */
+  encryption: readonly VolumeEncryption[];
   /** See ExtractOptions.keepSpecialBits. */
   keepSpecialBits?: boolean;
 }
@@ -30,6 +33,11 @@ export interface StageRequest {
 export async function stageArchive(target: ArchiveSource, request: StageRequest): Promise<ExtractResult> {
   const { archive, stagingDir } = request;
   const { manifest } = archive;
+  try {
+    assertArchiveEncryption(archive, request.encryption);
+  } catch (error) {
+    throw new Error(`cannot restore ${archive.name}: ${(error as Error).message}`);
+  }
   await rm(stagingDir, { recursive: true, force: true });
   await mkdir(stagingDir, { mode: 0o755 });
   try {

@@ -8,6 +8,15 @@ import { listArchiveEntries } from '../archive/list-archive-entries';
 import type { VerifyRecord } from '../status/run-state-store';
 import type { StoredArchive } from '../targets/target';
 import type { ArchiveSource } from '../targets/target-reader';
+import { assertArchiveEncryption, type VolumeEncryption } from './archive-encryption';
+
+export interface VerifyOptions {
+  onProgress?: (bytes: number) => void;
+  /** The encryption settings; without them only plain archives can be read. */
+  keys?: ArchiveKeys;
+  /** The volume's backup-encryption: an archive that does not agree with it fails (archive-encryption.ts). */
+  encryption: readonly VolumeEncryption[];
+}
 
 /**
  * Reads an archive end to end (decrypt, decompress, parse every tar entry and its content) and checks it against
@@ -18,13 +27,14 @@ export async function verifyArchive(
   target: ArchiveSource,
   volume: string,
   archive: StoredArchive,
-  onProgress?: (bytes: number) => void,
-  keys: ArchiveKeys = NO_KEYS,
+  options: VerifyOptions,
 ): Promise<VerifyRecord> {
   const record: VerifyRecord = { time: new Date().toISOString(), archive: archive.name, result: 'failed' };
   const { manifest } = archive;
+  const { onProgress } = options;
   try {
-    const decrypt = decryptionStage(manifest.encryption, keys);
+    assertArchiveEncryption(archive, options.encryption);
+    const decrypt = decryptionStage(manifest.encryption, options.keys ?? NO_KEYS);
     const digest = new DigestStream(onProgress ? () => onProgress(digest.bytes) : undefined);
     const tee = new PassThrough();
     const [listing] = await Promise.all([

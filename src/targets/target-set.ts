@@ -16,7 +16,13 @@ const ALL_TARGETS: readonly TargetName[] = ['local', 's3', 'sftp', 'webdav'];
 export interface TargetProvider {
   get(name: TargetName): Target;
   redact(text: string): string;
+  /** What is unsafe about these targets' settings (see TargetSet.warnings); none when absent. */
+  warnings?(names: readonly TargetName[]): string[];
 }
+
+/** Without known host keys, a server that impersonates SFTP_HOST is trusted: it gets the archives and the password. */
+export const SFTP_ANY_HOST_KEY =
+  'sftp accepts any host key: SFTP_KNOWN_HOSTS and SFTP_KNOWN_HOSTS_FILE are not set, so a server that impersonates SFTP_HOST receives the archives (and the password); set one (ssh-keyscan -p PORT HOST)';
 
 /**
  * The targets this plugin can write to, made from its settings once (each keeps its client), and the
@@ -66,6 +72,12 @@ export class TargetSet implements TargetProvider {
   /** Every usable target, local first: where the archives of a volume that is gone may be. */
   usable(): TargetName[] {
     return ALL_TARGETS.filter((name) => name === 'local' || this.remote.missing[name].length === 0);
+  }
+
+  /** What is unsafe about the settings of these targets, for the log and the volume's status. */
+  warnings(names: readonly TargetName[]): string[] {
+    const sftp = this.remote.sftp;
+    return names.includes('sftp') && sftp && !sftp.knownHosts ? [SFTP_ANY_HOST_KEY] : [];
   }
 
   /** Strips every configured secret (and URL credentials) from a text. */

@@ -4,7 +4,7 @@ import type { Logger } from '../logging/logger';
 import type { Mounter } from '../mount/bind-mounter';
 import type { VolumeDriver, VolumeInfo, VolumeSummary } from '../protocol/volume-driver';
 import { KeyedLock } from '../util/keyed-lock';
-import { parseVolumeOptions, type OptionDefaults, type VolumeOptions } from './volume-options';
+import { parseVolumeOptions, type Encryption, type OptionDefaults, type VolumeOptions } from './volume-options';
 import { assertValidVolumeName } from './volume-name';
 import type { VolumeRecord, VolumeStore } from './volume-store';
 
@@ -99,6 +99,18 @@ export class VolumeRegistry implements VolumeDriver {
 
   find(name: string): Volume | undefined {
     return this.volumes.get(name);
+  }
+
+  /**
+   * The backup-encryption a volume asks for, also when its options no longer parse (then as given at
+   * create, `none` when not given); undefined for a volume that is gone.
+   */
+  encryptionOf(name: string): Encryption | undefined {
+    const volume = this.volumes.get(name);
+    if (!volume) return undefined;
+    if (volume.options) return volume.options.encryption;
+    const given = volume.record.options['backup-encryption'];
+    return given === 'gpg' || given === 'age' ? given : 'none';
   }
 
   restoreStagingPath(name: string): string {

@@ -94,7 +94,7 @@ describe('restore and verify of encrypted archives', () => {
     const setUp = await backUpEncrypted({ 'backup-encryption': 'gpg' }, { GPG_PASSPHRASE });
     const expected = await describeTree(setUp.data);
     await mkdir(join(setUp.data, 'changed-since'));
-    const verified = await verifyArchive(setUp.deps.target, 'v', await resolveArchive(setUp.deps.target, setUp.request.source), undefined, setUp.deps.keys);
+    const verified = await verifyArchive(setUp.deps.target, 'v', await resolveArchive(setUp.deps.target, setUp.request.source), { keys: setUp.deps.keys, encryption: setUp.request.encryption });
     assert.equal(verified.result, 'ok', verified.error);
     const record = await restoreInPlace(setUp.deps, setUp.request);
     assert.equal(record.result, 'success', record.error);
@@ -126,7 +126,7 @@ describe('restore and verify of encrypted archives', () => {
     assert.deepEqual(setUp.docker.calls, []);
     assert.deepEqual(await describeTree(setUp.data), before);
     await assert.rejects(readFile(join(setUp.request.stagingDir, 'hello.txt')), 'no staged tree is left');
-    const verified = await verifyArchive(deps.target, 'v', await resolveArchive(deps.target, setUp.request.source), undefined, deps.keys);
+    const verified = await verifyArchive(deps.target, 'v', await resolveArchive(deps.target, setUp.request.source), { keys: deps.keys, encryption: setUp.request.encryption });
     assert.equal(verified.result, 'failed');
     assert.match(verified.error ?? '', /GPG_PASSPHRASE/);
   });

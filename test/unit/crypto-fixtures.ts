@@ -8,6 +8,7 @@ import type { Logger } from '../../src/logging/logger';
 import { createSilentLogger } from '../../src/logging/logger';
 import { createRedactor } from '../../src/logging/redact';
 import { StopJournal } from '../../src/quiesce/stop-journal';
+import type { VolumeEncryption } from '../../src/restore/archive-encryption';
 import type { RestoreDeps } from '../../src/restore/restore-in-place';
 import { loadPluginSecrets } from '../../src/settings/plugin-secrets';
 import { LocalTarget } from '../../src/targets/local-target';
@@ -82,6 +83,7 @@ export interface EncryptedSetUp {
   request: {
     volume: string;
     source: { volume: string; archive: string };
+    encryption: VolumeEncryption[];
     stagingDir: string;
     swapIn: () => Promise<string>;
   };
@@ -131,6 +133,7 @@ export async function backUpEncrypted(raw: Record<string, string>, env: Record<s
     request: {
       volume: 'v',
       source: { volume: 'v', archive: 'latest' },
+      encryption: [{ volume: 'v', encryption: options.encryption }],
       stagingDir: store.restoreStagingPath('v'),
       swapIn: () => store.swapInRestored('v'),
     },

@@ -60,7 +60,7 @@ describe('a backup run with several targets', () => {
     for (const name of ['local', 's3'] as const) {
       const archives = await targets.get(name).list('v');
       assert.deepEqual(archives.map((archive) => archive.name), [second.archive], name);
-      const staged = await stageArchive(targets.reader([name]), { sourceVolume: 'v', archive: archives[0], stagingDir: join(dir, `restore-${name}`) });
+      const staged = await stageArchive(targets.reader([name]), { sourceVolume: 'v', archive: archives[0], encryption: [], stagingDir: join(dir, `restore-${name}`) });
       assert.equal(staged.fileCount, 1);
     }
     // Read from the first target listed that holds it.

@@ -48,6 +48,7 @@ async function setUp() {
     volume: 'v',
     options: OPTIONS,
     source: { volume: 'v', archive: 'latest' },
+    encryption: [{ volume: 'v', encryption: 'none' as const }],
     stagingDir: store.restoreStagingPath('v'),
     swapIn: () => store.swapInRestored('v'),
   };

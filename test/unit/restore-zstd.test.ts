@@ -174,7 +174,7 @@ describe('extractArchive, zstd', () => {
     const manifest = { archive: name, bytes: bytes.length, fileCount, sha256, encryption: 'none' } as ArchiveManifest;
     const target = { open: async () => Readable.from([bytes]) } as unknown as Target;
     const stagingDir = join(dir, 'staging');
-    await assert.rejects(stageArchive(target, { sourceVolume: 'v', archive: { name, manifest }, stagingDir }), /is corrupt: its sha256 is/);
+    await assert.rejects(stageArchive(target, { sourceVolume: 'v', archive: { name, manifest }, stagingDir, encryption: [] }), /is corrupt: its sha256 is/);
     await assert.rejects(readdir(stagingDir), 'the staging tree is gone');
   });
 

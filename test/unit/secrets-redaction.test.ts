@@ -62,7 +62,7 @@ describe('secrets', () => {
     const deps = { ...setUp.deps, keys: loadArchiveKeys({ GPG_PASSPHRASE: wrongPassphrase, AGE_IDENTITY: key.identity }) };
     const restore = await restoreInPlace(deps, setUp.request);
     assert.equal(restore.result, 'failed');
-    const verify = await verifyArchive(deps.target, 'v', await resolveArchive(deps.target, setUp.request.source), undefined, deps.keys);
+    const verify = await verifyArchive(deps.target, 'v', await resolveArchive(deps.target, setUp.request.source), { keys: deps.keys, encryption: setUp.request.encryption });
     assert.equal(verify.result, 'failed');
 
     const manifests = await Promise.all(
