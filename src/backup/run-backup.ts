@@ -24,6 +24,8 @@ export interface BackupDeps extends StopTimeouts {
   logger: Logger;
   /** The encryption settings (GPG_PASSPHRASE, AGE_*); without them only encryption none works. */
   keys?: ArchiveKeys;
+  /** HOOK_TIMEOUT: seconds an archive-pre or archive-post command may run. */
+  hookTimeoutSeconds?: number;
 }
 
 export interface BackupRequest {
@@ -70,7 +72,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     const plan = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
     record.stopped = plan.stop.map((stop) => stop.name);
     record.scaled = plan.scale.map((scale) => scale.name);
-    await runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger });
+    await runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger, timeoutSeconds: deps.hookTimeoutSeconds });
     const specs = await describeStopped(docker, plan, logger);
 
     const snapshot = await takeSnapshot({
@@ -168,7 +170,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
 /** A failing archive-post command does not undo a complete archive: it becomes a warning in the status. */
 async function runPostCommands(deps: BackupDeps, commands: Parameters<typeof runLabelCommands>[0]['commands']) {
   try {
-    await runLabelCommands({ docker: deps.docker, commands, phase: 'archive-post', logger: deps.logger });
+    await runLabelCommands({ docker: deps.docker, commands, phase: 'archive-post', logger: deps.logger, timeoutSeconds: deps.hookTimeoutSeconds });
     return undefined;
   } catch (error) {
     deps.logger.error(`After the backup: ${(error as Error).message}`);
