@@ -89,22 +89,19 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     let archived: Awaited<ReturnType<typeof createArchive>>;
     try {
       logger.info(`Archiving volume ${volume} to ${options.targets.join(',')} as ${archive}`);
-      try {
-        await multi.begin(archive);
-        archived = await createArchive({
-          sourceDir: snapshot.archiveRoot,
-          compression: options.compression,
-          exclude: options.exclude,
-          output: multi.stream,
-          encrypt: encryptionStage(options.encryption, keys),
-        });
-        await multi.commit();
-      } catch (error) {
-        await multi.abortAll();
-        throw error;
-      }
+      await multi.begin(archive);
+      archived = await createArchive({
+        sourceDir: snapshot.archiveRoot,
+        compression: options.compression,
+        exclude: options.exclude,
+        output: multi.stream,
+        encrypt: encryptionStage(options.encryption, keys),
+      });
+      await multi.commit();
     } catch (error) {
       // In direct mode release() starts the containers again: it must run, and must not hide this error.
+      // It comes before the targets' cleanup (the catch below): a target that hung may take its whole
+      // TRANSFER_STALL_TIMEOUT to fail that too, and the containers need not wait for it.
       await snapshot.release().catch((releaseError: Error) => logger.error(`After a failed archive, ${releaseError.message}`));
       throw error;
     }
