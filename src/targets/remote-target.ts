@@ -5,7 +5,7 @@ import type { Redactor } from '../logging/redact';
 import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
 import { targetError } from './redact';
 import { DEFAULT_STALL_MS } from './stall-default';
-import { StallGuardStream, withinStall, type StallWatch } from '../util/stall-watch';
+import { StallGuardStream, StallWatch, withinStall } from '../util/stall-watch';
 import type { RemoteStore, StoreSession } from './remote-store';
 import type { ArchiveUpload, StoredArchive, Target } from './target';
 
@@ -88,14 +88,36 @@ export class RemoteTarget implements Target {
   }
 
   async open(volume: string, archive: string): Promise<Readable> {
-    const source = await this.guard(`opening ${posix.join(volume, archive)}`, () => this.store.openRead(posix.join(volume, archive)));
+    const path = posix.join(volume, archive);
+    const source = await this.guard(`opening ${path}`, () => this.store.openRead(path));
     // Errors while reading come from the library too: they get the same treatment. Closing the copy
     // (a reader that gave up) closes the source and so its connection.
     const copy = new PassThrough();
-    source.on('error', (error) => copy.destroy(targetError(this.name, error, this.redact)));
+    const fail = (error: Error) => copy.destroy(targetError(this.name, error, this.redact));
+    source.on('error', fail);
     copy.on('close', () => source.destroy());
     source.pipe(copy);
+    this.watchRead(source, copy, path, fail);
     return copy;
+  }
+
+  /**
+   * A server that stops sending fails the read (a restore or verify would wait for good). Only while the
+   * reader wants data: a reader slow to take it (extraction of large files) is no stall of the server.
+   */
+  private watchRead(source: Readable, copy: PassThrough, path: string, fail: (error: Error) => void): void {
+    let watch: StallWatch | undefined;
+    const arm = () => {
+      watch?.stop();
+      watch = new StallWatch(this.stallMs, () => this.silence('no progress', `reading ${path}`));
+      watch.stalled.catch(fail);
+    };
+    arm();
+    // After pipe's own listener, so that writableNeedDrain tells whether this chunk filled the reader.
+    source.on('data', () => (copy.writableNeedDrain ? watch?.stop() : watch?.progress()));
+    copy.on('drain', arm);
+    source.once('end', () => watch?.stop());
+    copy.once('close', () => watch?.stop());
   }
 
   removeIncomplete(volume: string): Promise<string[]> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { runBackup } from '../../src/backup/run-backup';
 import { createSilentLogger } from '../../src/logging/logger';
@@ -100,3 +100,41 @@ describe('TRANSFER_STALL_TIMEOUT', () => {
   });
 });
 
+
+describe('TRANSFER_STALL_TIMEOUT when reading', () => {
+  /** A store whose archive arrives in `chunks` pieces, then (when `stallAfter` is set) nothing more. */
+  function readingStore(chunks: number, stallAfter?: number): RemoteStore {
+    return {
+      ...stallingStore(),
+      openRead: async () => {
+        let sent = 0;
+        return new Readable({
+          read() {
+            if (stallAfter !== undefined && sent >= stallAfter) return; // silence: no push, no end
+            if (sent === chunks) return void this.push(null);
+            sent += 1;
+            this.push(Buffer.alloc(64 * 1024, sent));
+          },
+        });
+      },
+    };
+  }
+
+  it('fails a read from a server that stops sending, naming the target and the archive', async () => {
+    const target = new RemoteTarget(readingStore(10, 2), (text) => text, 100);
+    const reading = (async () => {
+      for await (const _chunk of await target.open('v', 'a.tar.gz')) void _chunk;
+    })();
+    await assert.rejects(reading, /^Error: target webdav: no progress for 0.1 s while reading v\/a.tar.gz \(TRANSFER_STALL_TIMEOUT\)$/);
+  });
+
+  it('lets a slow reader take its time', async () => {
+    const target = new RemoteTarget(readingStore(6), (text) => text, 60);
+    let bytes = 0;
+    for await (const chunk of await target.open('v', 'a.tar.gz')) {
+      bytes += (chunk as Buffer).length;
+      await new Promise((resolve) => setTimeout(resolve, 100)); // longer than the stall timeout
+    }
+    assert.equal(bytes, 6 * 64 * 1024);
+  });
+});
