@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const logger = createLogger(settings.logLevel, redact);
   const { dataDir } = settings.paths;
   const store = new VolumeStore(dataDir);
-  const docker = new DockerodeApi();
+  const docker = new DockerodeApi(undefined, { requestTimeoutMs: settings.timeouts.dockerApiSeconds * 1000 });
   const journal = new StopJournal(dataDir);
   const scheduler = new VolumeScheduler(settings.timezone);
   const targets = new TargetSet(
@@ -58,6 +58,7 @@ async function main(): Promise<void> {
     targets,
     stopTimeoutSeconds: settings.stopTimeoutSeconds,
     serviceStopTimeoutSeconds: settings.serviceStopTimeoutSeconds,
+    hookTimeoutSeconds: settings.timeouts.hookSeconds,
     logger,
     keys,
     keepSpecialBits: settings.restoreSpecialBits,

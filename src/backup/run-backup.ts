@@ -24,6 +24,8 @@ export interface BackupDeps extends StopTimeouts {
   logger: Logger;
   /** The encryption settings (GPG_PASSPHRASE, AGE_*); without them only encryption none works. */
   keys?: ArchiveKeys;
+  /** HOOK_TIMEOUT: seconds an archive-pre or archive-post command may run. */
+  hookTimeoutSeconds?: number;
 }
 
 export interface BackupRequest {
@@ -72,7 +74,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     const plan = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
     record.stopped = plan.stop.map((stop) => stop.name);
     record.scaled = plan.scale.map((scale) => scale.name);
-    await runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger });
+    await runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger, timeoutSeconds: deps.hookTimeoutSeconds });
     const specs = await describeStopped(docker, plan, logger);
 
     const snapshot = await takeSnapshot({
@@ -89,22 +91,19 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     let archived: Awaited<ReturnType<typeof createArchive>>;
     try {
       logger.info(`Archiving volume ${volume} to ${options.targets.join(',')} as ${archive}`);
-      try {
-        await multi.begin(archive);
-        archived = await createArchive({
-          sourceDir: snapshot.archiveRoot,
-          compression: options.compression,
-          exclude: options.exclude,
-          output: multi.stream,
-          encrypt: encryptionStage(options.encryption, keys),
-        });
-        await multi.commit();
-      } catch (error) {
-        await multi.abortAll();
-        throw error;
-      }
+      await multi.begin(archive);
+      archived = await createArchive({
+        sourceDir: snapshot.archiveRoot,
+        compression: options.compression,
+        exclude: options.exclude,
+        output: multi.stream,
+        encrypt: encryptionStage(options.encryption, keys),
+      });
+      await multi.commit();
     } catch (error) {
       // In direct mode release() starts the containers again: it must run, and must not hide this error.
+      // It comes before the targets' cleanup (the catch below): a target that hung may take its whole
+      // TRANSFER_STALL_TIMEOUT to fail that too, and the containers need not wait for it.
       await snapshot.release().catch((releaseError: Error) => logger.error(`After a failed archive, ${releaseError.message}`));
       throw error;
     }
@@ -173,7 +172,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
 /** A failing archive-post command does not undo a complete archive: it becomes a warning in the status. */
 async function runPostCommands(deps: BackupDeps, commands: Parameters<typeof runLabelCommands>[0]['commands']) {
   try {
-    await runLabelCommands({ docker: deps.docker, commands, phase: 'archive-post', logger: deps.logger });
+    await runLabelCommands({ docker: deps.docker, commands, phase: 'archive-post', logger: deps.logger, timeoutSeconds: deps.hookTimeoutSeconds });
     return undefined;
   } catch (error) {
     // The status and the notification are not masked by the logger: the configured secrets go here too.

@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
+import { withTimeout } from '../util/with-timeout';
 
 /** A container as the quiesce logic sees it: only what decisions are made on. */
 export interface ContainerFacts {
@@ -62,8 +63,12 @@ export interface DockerApi {
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   /** A container already running counts as started; one that no longer exists throws NoSuchObjectError. */
   startContainer(id: string): Promise<void>;
-  /** Runs a command (through the container's /bin/sh, as offen/docker-volume-backup does) and waits. */
-  exec(id: string, command: string): Promise<ExecResult>;
+  /**
+   * Runs a command (through the container's /bin/sh, as offen/docker-volume-backup does) and waits, until
+   * `signal` aborts: then it rejects with the signal's reason (the command may go on in the container:
+   * the Docker API cannot kill an exec'd process).
+   */
+  exec(id: string, command: string, options?: { signal?: AbortSignal }): Promise<ExecResult>;
   swarmInfo(): Promise<SwarmInfo>;
   /** Swarm services (managers only). */
   listServices(): Promise<ServiceFacts[]>;
@@ -86,19 +91,34 @@ const NOT_MODIFIED = 304;
 const NOT_FOUND = 404;
 const OUTPUT_LIMIT = 64 * 1024;
 
+/** DOCKER_API_TIMEOUT's default (settings.ts). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+
+/** The engine did not answer a request in time; the message names the request and the setting. */
+export class DockerTimeoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DockerTimeoutError';
+  }
+}
+
 export class DockerodeApi implements DockerApi {
   private readonly docker: Docker;
+  private readonly requestTimeoutMs: number;
 
-  constructor(socketPath = '/var/run/docker.sock') {
+  constructor(socketPath = '/var/run/docker.sock', options: { requestTimeoutMs?: number } = {}) {
     this.docker = new Docker({ socketPath });
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
   async ping(): Promise<void> {
-    await this.docker.ping();
+    await this.request('answering a ping', (abortSignal) => untypedOptions(this.docker.ping).call(this.docker, { abortSignal }));
   }
 
   async runningContainers(): Promise<ContainerFacts[]> {
-    const containers = await this.docker.listContainers({ filters: { status: ['running'] } });
+    const containers = await this.request('listing the running containers', (abortSignal) =>
+      this.docker.listContainers({ filters: { status: ['running'] }, abortSignal }),
+    );
     return containers.map((container) => ({
       id: container.Id,
       name: (container.Names[0] ?? container.Id).replace(/^\//, ''),
@@ -111,27 +131,37 @@ export class DockerodeApi implements DockerApi {
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
-    await ignoreStatus(NOT_MODIFIED, this.docker.getContainer(id).stop({ t: timeoutSeconds }));
+    // The engine answers a stop once the container stopped: up to its stop timeout (then it kills it).
+    const stop = this.request(
+      `stopping container ${id}`,
+      (abortSignal) => this.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal }),
+      timeoutSeconds * 1000,
+    );
+    await ignoreStatus(NOT_MODIFIED, stop);
   }
 
   async startContainer(id: string): Promise<void> {
-    await goneOnNotFound(`container ${id}`, ignoreStatus(NOT_MODIFIED, this.docker.getContainer(id).start()));
+    const start = this.request(`starting container ${id}`, (abortSignal) => this.docker.getContainer(id).start({ abortSignal }));
+    await goneOnNotFound(`container ${id}`, ignoreStatus(NOT_MODIFIED, start));
   }
 
-  async exec(id: string, command: string): Promise<ExecResult> {
-    const exec = await this.docker.getContainer(id).exec({
-      Cmd: ['/bin/sh', '-c', command],
-      AttachStdout: true,
-      AttachStderr: true,
-    });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const output = await collectDemuxed(this.docker, stream);
-    const inspected = await exec.inspect();
+  async exec(id: string, command: string, options: { signal?: AbortSignal } = {}): Promise<ExecResult> {
+    const container = this.docker.getContainer(id);
+    const exec = await this.request(`creating an exec in container ${id}`, (abortSignal) =>
+      container.exec({ Cmd: ['/bin/sh', '-c', command], AttachStdout: true, AttachStderr: true, abortSignal }),
+    );
+    // The command's own run is bounded by the caller's signal (HOOK_TIMEOUT), not by DOCKER_API_TIMEOUT:
+    // a database dump may rightly take longer than any one request.
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const stream = await exec.start({ hijack: true, stdin: false, abortSignal: signal });
+    const output = await collectDemuxed(this.docker, stream, signal);
+    const inspected = await this.request(`reading the exit code of an exec in container ${id}`, (abortSignal) => exec.inspect({ abortSignal }));
     return { exitCode: inspected.ExitCode ?? -1, output };
   }
 
   async swarmInfo(): Promise<SwarmInfo> {
-    const info = (await this.docker.info()) as EngineInfo;
+    const info = (await this.request('reading the engine info', (abortSignal) => untypedOptions(this.docker.info).call(this.docker, { abortSignal }))) as EngineInfo;
     return {
       active: info.Swarm?.LocalNodeState === 'active',
       manager: info.Swarm?.ControlAvailable === true,
@@ -140,7 +170,7 @@ export class DockerodeApi implements DockerApi {
   }
 
   async listServices(): Promise<ServiceFacts[]> {
-    const services = (await this.docker.listServices()) as ServiceInfo[];
+    const services = (await this.request('listing the services', (abortSignal) => this.docker.listServices({ abortSignal }))) as ServiceInfo[];
     return services.map((service) => ({
       id: service.ID,
       name: service.Spec?.Name ?? service.ID,
@@ -159,7 +189,9 @@ export class DockerodeApi implements DockerApi {
   }
 
   async activeTaskCount(id: string): Promise<number> {
-    const tasks = (await this.docker.listTasks({ filters: { service: [id] } })) as TaskInfo[];
+    const tasks = (await this.request(`listing the tasks of service ${id}`, (abortSignal) =>
+      this.docker.listTasks({ filters: { service: [id] }, abortSignal }),
+    )) as TaskInfo[];
     return tasks.filter((task) => ACTIVE_TASK_STATES.has(task.Status?.State ?? '')).length;
   }
 
@@ -172,7 +204,7 @@ export class DockerodeApi implements DockerApi {
   }
 
   async describeContainer(id: string): Promise<ObjectSpec> {
-    const inspected = await this.docker.getContainer(id).inspect();
+    const inspected = await this.request(`inspecting container ${id}`, (abortSignal) => this.docker.getContainer(id).inspect({ abortSignal }));
     return {
       name: inspected.Name.replace(/^\//, ''),
       image: inspected.Config.Image,
@@ -194,7 +226,7 @@ export class DockerodeApi implements DockerApi {
   }
 
   async describeService(id: string): Promise<ObjectSpec> {
-    const inspected = (await this.docker.getService(id).inspect()) as ServiceInfo;
+    const inspected = (await this.request(`inspecting service ${id}`, (abortSignal) => this.docker.getService(id).inspect({ abortSignal }))) as ServiceInfo;
     const spec = structuredClone(inspected.Spec ?? {}) as ObjectSpec & { TaskTemplate?: { ContainerSpec?: { Env?: unknown } } };
     const containerSpec = spec.TaskTemplate?.ContainerSpec;
     if (containerSpec?.Env !== undefined) {
@@ -205,17 +237,31 @@ export class DockerodeApi implements DockerApi {
   }
 
   /**
+   * One request to the engine, bounded by DOCKER_API_TIMEOUT (plus extraMs for a request that rightly
+   * takes longer, such as a stop). An engine that hangs (a stuck container, a daemon busy on a lock)
+   * fails the run with what was asked of it, instead of holding the volume and the concurrency slot.
+   */
+  private async request<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>, extraMs = 0): Promise<T> {
+    const ms = this.requestTimeoutMs + extraMs;
+    return withTimeout(ms, call, () => new DockerTimeoutError(`the Docker API gave no answer in ${ms / 1000} s while ${what} (DOCKER_API_TIMEOUT)`));
+  }
+
+  /**
    * Read-modify-write of a service spec. Swarm rejects an update made against an older version ("update
    * out of sequence") when something else changed the service meanwhile: read again and retry.
    */
   private async updateService(id: string, change: (spec: Record<string, unknown>) => void): Promise<void> {
     const service = this.docker.getService(id);
     for (let attempt = 1; ; attempt += 1) {
-      const inspected = (await goneOnNotFound(`service ${id}`, service.inspect())) as ServiceInfo;
+      const inspect = this.request(`inspecting service ${id}`, (abortSignal) => service.inspect({ abortSignal }));
+      const inspected = (await goneOnNotFound(`service ${id}`, inspect)) as ServiceInfo;
       const spec = structuredClone(inspected.Spec ?? {}) as Record<string, unknown>;
       change(spec);
       try {
-        await goneOnNotFound(`service ${id}`, service.update({ _query: { version: inspected.Version?.Index }, _body: spec }));
+        const update = this.request(`updating service ${id}`, (abortSignal) =>
+          service.update({ _query: { version: inspected.Version?.Index }, _body: spec, abortSignal }),
+        );
+        await goneOnNotFound(`service ${id}`, update);
         return;
       } catch (error) {
         if (attempt >= UPDATE_ATTEMPTS || !/out of sequence/i.test((error as Error).message)) throw error;
@@ -248,6 +294,11 @@ interface TaskInfo {
   Status?: { State?: string };
 }
 
+/** dockerode's ping and info take options (abortSignal) like its other calls; its types only say so for those. */
+function untypedOptions(method: unknown): (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown> {
+  return method as (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown>;
+}
+
 /** KEY=VALUE entries reduced to their keys: values often carry passwords. */
 function envNames(env: string[] | null | undefined): string[] {
   return (env ?? []).map((entry) => entry.split('=', 1)[0]);
@@ -270,8 +321,11 @@ async function ignoreStatus(status: number, work: Promise<unknown>): Promise<voi
   }
 }
 
-/** Keeps the tail of a command's output (bounded), for the error message when it fails. */
-async function collectDemuxed(docker: Docker, stream: NodeJS.ReadableStream): Promise<string> {
+/**
+ * Keeps the tail of a command's output (bounded), for the error message when it fails. When signal
+ * aborts, the attached stream is closed and this rejects with the signal's reason.
+ */
+async function collectDemuxed(docker: Docker, stream: NodeJS.ReadableStream, signal?: AbortSignal): Promise<string> {
   const sink = new PassThrough();
   let output = '';
   sink.on('data', (chunk: Buffer) => {
@@ -279,9 +333,18 @@ async function collectDemuxed(docker: Docker, stream: NodeJS.ReadableStream): Pr
   });
   docker.modem.demuxStream(stream, sink, sink);
   await new Promise<void>((resolve, reject) => {
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', reject);
+    const aborted = () => {
+      (stream as NodeJS.ReadableStream & { destroy(): void }).destroy();
+      reject(signal?.reason);
+    };
+    const settle = (done: () => void) => () => {
+      signal?.removeEventListener('abort', aborted);
+      done();
+    };
+    signal?.addEventListener('abort', aborted, { once: true });
+    stream.on('end', settle(resolve));
+    stream.on('close', settle(resolve));
+    stream.on('error', (error: Error) => settle(() => reject(error))());
   });
   return output.trim();
 }

@@ -1,6 +1,7 @@
 import type { DockerApi } from '../docker/docker-api';
 import type { Logger } from '../logging/logger';
 import { setTimeout as delay } from 'node:timers/promises';
+import { withTimeout } from '../util/with-timeout';
 import { bringBack } from './bring-back';
 import { failedWork } from './failed-work';
 import { maskCredentials } from './redact-spec';
@@ -69,16 +70,33 @@ async function scaleToZero(docker: DockerApi, scale: PlannedScale, timeoutSecond
   }
 }
 
-/** Runs archive-pre or archive-post commands one after another; the first failure throws. */
+/** HOOK_TIMEOUT's default (settings.ts). */
+const DEFAULT_HOOK_TIMEOUT_SECONDS = 300;
+
+/**
+ * Runs archive-pre or archive-post commands one after another; the first failure throws. Each may run
+ * HOOK_TIMEOUT seconds: a command that hangs (a dump waiting on a lock) would otherwise hold the volume
+ * and a MAX_CONCURRENT_BACKUPS slot for good.
+ */
 export async function runLabelCommands(input: {
   docker: DockerApi;
   commands: PlannedCommand[];
   phase: 'archive-pre' | 'archive-post';
   logger: Logger;
+  timeoutSeconds?: number;
 }): Promise<void> {
+  const timeoutSeconds = input.timeoutSeconds ?? DEFAULT_HOOK_TIMEOUT_SECONDS;
   for (const { containerId, containerName, command } of input.commands) {
     input.logger.info(`Running ${input.phase} command in container ${containerName}`);
-    const result = await input.docker.exec(containerId, command);
+    const result = await withTimeout(
+      timeoutSeconds * 1000,
+      (signal) => input.docker.exec(containerId, command, { signal }),
+      () =>
+        new Error(
+          `${input.phase} command in container ${containerName} did not finish in ${timeoutSeconds} s (HOOK_TIMEOUT); ` +
+            'it may still be running in the container',
+        ),
+    );
     if (result.exitCode !== 0) {
       // The output goes into the status, the log and a notification: a hook run with `set -x`, or a
       // tool that echoes its command line, would put the password typed in the label there.
@@ -88,4 +106,3 @@ export async function runLabelCommands(input: {
     input.logger.info(`Ran ${input.phase} command in container ${containerName}`);
   }
 }
-

@@ -12,12 +12,24 @@ export interface Settings {
   maxConcurrentBackups: number;
   stopTimeoutSeconds: number;
   serviceStopTimeoutSeconds: number;
+  /** HOOK_TIMEOUT, DOCKER_API_TIMEOUT, TRANSFER_STALL_TIMEOUT. */
+  timeouts: Timeouts;
   logLevel: string;
   notifyUrls: string[];
   notifyLevel: 'error' | 'info';
   /** RESTORE_SPECIAL_BITS: restores keep set-user-ID and set-group-ID bits (a planted archive could add them). */
   restoreSpecialBits: boolean;
   paths: PluginPaths;
+}
+
+/** How long the plugin waits on anything outside it before a run fails, naming what hung. */
+export interface Timeouts {
+  /** Seconds an archive-pre or archive-post command may run. */
+  hookSeconds: number;
+  /** Seconds a Docker API request may go unanswered (a container's stop gets its stop timeout on top). */
+  dockerApiSeconds: number;
+  /** Seconds a target may make no progress (take no bytes, give no answer) before its transfer fails. */
+  transferStallSeconds: number;
 }
 
 export interface PluginPaths {
@@ -51,6 +63,7 @@ export function loadSettings(env: Env = process.env): Settings {
     maxConcurrentBackups: positiveInteger(env, 'MAX_CONCURRENT_BACKUPS', 1),
     stopTimeoutSeconds: positiveInteger(env, 'STOP_TIMEOUT', 30),
     serviceStopTimeoutSeconds: positiveInteger(env, 'SERVICE_STOP_TIMEOUT', 300),
+    timeouts: loadTimeouts(env),
     logLevel: text(env, 'LOG_LEVEL', 'info'),
     notifyUrls: text(env, 'NOTIFY_URLS', '')
       .split(',')
@@ -64,6 +77,14 @@ export function loadSettings(env: Env = process.env): Settings {
       archiveDir: text(env, 'BACKUPVOL_ARCHIVE_DIR', '/archive'),
       mountRoot: text(env, 'BACKUPVOL_MOUNT_ROOT', '/mnt/volumes'),
     },
+  };
+}
+
+export function loadTimeouts(env: Env = process.env): Timeouts {
+  return {
+    hookSeconds: positiveInteger(env, 'HOOK_TIMEOUT', 300),
+    dockerApiSeconds: positiveInteger(env, 'DOCKER_API_TIMEOUT', 60),
+    transferStallSeconds: positiveInteger(env, 'TRANSFER_STALL_TIMEOUT', 60),
   };
 }
 

@@ -23,6 +23,11 @@ export interface StoreUpload {
   /** Settles when the server holds the whole file. */
   done(): Promise<void>;
   abort(): Promise<void>;
+  /**
+   * Calls listener whenever the server confirms more of the upload, where the library says so (S3: each
+   * part): done() may wait for parts still in flight after the last byte, and that is progress, not a stall.
+   */
+  onProgress?(listener: () => void): void;
 }
 
 export interface RemoteStore {
@@ -44,9 +49,15 @@ export interface RemoteStore {
  * An upload whose bytes a library reads from `body` while `settled` is its request: a failed request
  * destroys the body, so whatever feeds it stops instead of writing into the void.
  */
-export function bodyUpload(body: PassThrough, settled: Promise<unknown>, cancel: () => unknown): StoreUpload {
+export function bodyUpload(
+  body: PassThrough,
+  settled: Promise<unknown>,
+  cancel: () => unknown,
+  onProgress?: (listener: () => void) => void,
+): StoreUpload {
   settled.catch((error: unknown) => body.destroy(error as Error));
   return {
+    onProgress,
     stream: body,
     done: async () => {
       await settled;

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { bodyUpload, type RemoteStore, type StoreSession, type StoreUpload } from './remote-store';
+import { DEFAULT_STALL_MS } from './stall-default';
 import type { S3Settings } from './target-settings';
 
 /** 5 MiB, S3's smallest part: at most PART_BYTES * QUEUE_SIZE of an archive is in memory. */
@@ -27,7 +28,11 @@ export class S3Store implements RemoteStore {
   readonly atomicUploads = true;
   private readonly client: S3Client;
 
-  constructor(private readonly settings: S3Settings) {
+  constructor(
+    private readonly settings: S3Settings,
+    /** TRANSFER_STALL_TIMEOUT in ms. */
+    stallMs: number = DEFAULT_STALL_MS,
+  ) {
     this.client = new S3Client({
       endpoint: settings.endpoint,
       region: settings.region,
@@ -39,6 +44,10 @@ export class S3Store implements RemoteStore {
       responseChecksumValidation: 'WHEN_REQUIRED',
       // An unreachable endpoint fails the run instead of retrying for minutes.
       maxAttempts: 3,
+      // The SDK's own bounds on silence: a connection that does not open, a socket on which nothing moves
+      // (a server that stopped reading a part, or answering). Each ends its request, so no socket is left
+      // hanging behind the run that RemoteTarget's watch already failed.
+      requestHandler: { connectionTimeout: stallMs, socketTimeout: stallMs },
     });
   }
 
@@ -54,7 +63,12 @@ export class S3Store implements RemoteStore {
       partSize: PART_BYTES,
       queueSize: QUEUE_SIZE,
     });
-    return bodyUpload(body, upload.done(), () => upload.abort().catch(() => undefined));
+    return bodyUpload(
+      body,
+      upload.done(),
+      () => upload.abort().catch(() => undefined),
+      (listener) => upload.on('httpUploadProgress', listener),
+    );
   }
 
   async openRead(path: string): Promise<Readable> {

@@ -3,17 +3,23 @@ import type { Readable, Writable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { isKnownHostKey } from './known-hosts';
 import type { RemoteStore, StoreSession, StoreUpload } from './remote-store';
+import { DEFAULT_STALL_MS } from './stall-default';
 import type { SftpSettings } from './target-settings';
 
 /** An unreachable or silent server fails the run after this long instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 15_000;
+const KEEPALIVE_COUNT_MAX = 3;
 
 /** SFTP with a password or a key; the server's host key is checked when SFTP_KNOWN_HOSTS is given. */
 export class SftpStore implements RemoteStore {
   readonly name = 'sftp';
   readonly atomicUploads = false;
 
-  constructor(private readonly settings: SftpSettings) {}
+  constructor(
+    private readonly settings: SftpSettings,
+    /** TRANSFER_STALL_TIMEOUT in ms. */
+    private readonly stallMs: number = DEFAULT_STALL_MS,
+  ) {}
 
   async session<T>(fn: (session: StoreSession) => Promise<T>): Promise<T> {
     const client = await this.connect();
@@ -68,8 +74,13 @@ export class SftpStore implements RemoteStore {
         username: user,
         password,
         privateKey,
-        readyTimeout: CONNECT_TIMEOUT_MS,
+        readyTimeout: Math.min(CONNECT_TIMEOUT_MS, this.stallMs),
         retries: 0,
+        // ssh2's own bound on silence: a server that answers none of its keepalive pings for 1.5 to 2 times
+        // TRANSFER_STALL_TIMEOUT has its connection closed. RemoteTarget fails the operation first, with
+        // a clearer message; this frees the connection that the hung operation still holds.
+        keepaliveInterval: Math.max(1_000, Math.floor(this.stallMs / 2)),
+        keepaliveCountMax: KEEPALIVE_COUNT_MAX,
         hostVerifier: knownHosts
           ? (key: Buffer) => {
               const known = isKnownHostKey(knownHosts, host, port, key);

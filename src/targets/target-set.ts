@@ -87,10 +87,10 @@ export class TargetSet implements TargetProvider {
 
   private make(name: TargetName): Target {
     this.assertUsable([name]);
-    const { s3, sftp, webdav } = this.remote;
-    if (name === 's3' && s3) return new RemoteTarget(new S3Store(s3), this.redactor);
-    if (name === 'sftp' && sftp) return new RemoteTarget(new SftpStore(sftp), this.redactor);
-    if (name === 'webdav' && webdav) return new RemoteTarget(new WebdavStore(webdav), this.redactor);
+    const { s3, sftp, webdav, stallTimeoutMs: stallMs } = this.remote;
+    if (name === 's3' && s3) return new RemoteTarget(new S3Store(s3, stallMs), this.redactor, stallMs);
+    if (name === 'sftp' && sftp) return new RemoteTarget(new SftpStore(sftp, stallMs), this.redactor, stallMs);
+    if (name === 'webdav' && webdav) return new RemoteTarget(new WebdavStore(webdav), this.redactor, stallMs);
     return new LocalTarget(this.localRoot);
   }
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readSecret } from '../settings/settings';
+import { loadTimeouts, readSecret } from '../settings/settings';
 import type { TargetName } from '../volumes/volume-options';
 
 type Env = Record<string, string | undefined>;
@@ -40,6 +40,8 @@ export interface RemoteSettings {
   missing: Record<Exclude<TargetName, 'local'>, string[]>;
   /** Every secret value in play, for redaction. */
   secrets: string[];
+  /** TRANSFER_STALL_TIMEOUT in ms: how long a remote target may make no progress. */
+  stallTimeoutMs?: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export function loadRemoteSettings(env: Env): RemoteSettings {
   const settings: RemoteSettings = {
     missing: { s3: s3Missing, sftp: sftpMissing, webdav: webdavMissing },
     secrets: [s3Secret, sftpPassword, webdavPassword, ...keyFileSecrets(privateKey)].filter((text) => text !== ''),
+    stallTimeoutMs: loadTimeouts(env).transferStallSeconds * 1000,
   };
   if (s3Missing.length === 0) {
     settings.s3 = {

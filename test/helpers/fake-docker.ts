@@ -9,6 +9,8 @@ export class FakeDocker implements DockerApi {
   readonly refuseToStop = new Set<string>();
   readonly refuseToStart = new Set<string>();
   readonly execResults = new Map<string, ExecResult>();
+  /** Commands that never finish (a dump waiting on a lock): their exec settles only when its signal aborts. */
+  readonly hangingCommands = new Set<string>();
   swarm: SwarmInfo = { active: false, manager: false, nodeName: 'node-1' };
   services: ServiceFacts[] = [];
   /** Services whose tasks keep running after a scale to 0 (a task that ignores its stop). */
@@ -78,8 +80,12 @@ export class FakeDocker implements DockerApi {
     this.byId(id).running = true;
   }
 
-  async exec(id: string, command: string): Promise<ExecResult> {
+  async exec(id: string, command: string, options: { signal?: AbortSignal } = {}): Promise<ExecResult> {
     this.calls.push(`exec ${id} ${command}`);
+    if (this.hangingCommands.has(command)) {
+      const { signal } = options;
+      return new Promise((_resolve, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    }
     return this.execResults.get(command) ?? { exitCode: 0, output: '' };
   }
 

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackupCoordinator, type CoordinatorDeps } from '../../src/backup/backup-coordinator';
+import type { BackupDeps } from '../../src/backup/run-backup';
 import { createSilentLogger } from '../../src/logging/logger';
 import { StopJournal } from '../../src/quiesce/stop-journal';
 import { VolumeScheduler } from '../../src/schedule/volume-scheduler';
@@ -18,7 +19,7 @@ import { makeTempDir } from '../helpers/temp-dir';
 // Shared by backup-coordinator.test.ts and notify-webhook.test.ts (no tests here).
 
 /** A coordinator over a fake engine with one volume `v` (scheduled at 3:00, direct snapshot) used by `app`. */
-export async function setUpCoordinator(extra: Partial<CoordinatorDeps> = {}) {
+export async function setUpCoordinator(extra: Partial<CoordinatorDeps> = {}, backupExtra: Partial<BackupDeps> = {}) {
   const dir = await makeTempDir('coordinator');
   const volumesDir = join(dir, 'volumes');
   const docker = new FakeDocker([container('app', { volumes: ['v'] })]);
@@ -26,7 +27,15 @@ export async function setUpCoordinator(extra: Partial<CoordinatorDeps> = {}) {
   const target = new LocalTarget(join(dir, 'archive'));
   const targets = new TargetSet(join(dir, 'archive'), loadRemoteSettings({}));
   const coordinator = new BackupCoordinator({
-    backup: { docker, journal: new StopJournal(dir), targets, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
+    backup: {
+      docker,
+      journal: new StopJournal(dir),
+      targets,
+      stopTimeoutSeconds: 5,
+      serviceStopTimeoutSeconds: 5,
+      logger: createSilentLogger(),
+      ...backupExtra,
+    },
     readArchives: (names) => targets.reader(names),
     scheduler,
     limit: new ConcurrencyLimit(1),
