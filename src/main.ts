@@ -11,6 +11,7 @@ import { BindMounter } from './mount/bind-mounter';
 import { createAdminRouter } from './protocol/admin-routes';
 import { createProtocolApp } from './protocol/routes';
 import { listenOnUnixSocket } from './protocol/unix-socket-server';
+import { replayAfterFailedStart } from './quiesce/replay-after-failed-start';
 import { restartJournaledContainers } from './quiesce/restart-journaled';
 import { StopJournal } from './quiesce/stop-journal';
 import { parseRestoreSource, resolveArchive } from './restore/restore-source';
@@ -19,13 +20,16 @@ import { ConcurrencyLimit } from './util/concurrency-limit';
 import { VolumeActivity } from './util/volume-activity';
 import { VolumeScheduler } from './schedule/volume-scheduler';
 import { loadPluginSecrets } from './settings/plugin-secrets';
-import { loadSettings } from './settings/settings';
+import { loadPaths, loadSettings } from './settings/settings';
 import { RunStateStore } from './status/run-state-store';
 import { TargetSet } from './targets/target-set';
 import type { TargetName } from './volumes/volume-options';
 import { SwarmNodeFolder } from './targets/node-folder-target';
 import { VolumeRegistry } from './volumes/volume-registry';
 import { VolumeStore } from './volumes/volume-store';
+
+/** Set once a start got as far as its own replay of the stop journal; a start that failed before replays it below. */
+let journalReplayed = false;
 
 /**
  * Startup order matters: state is read and the socket opened before anything else, because the engine
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
   logger.info(`Listening on ${settings.paths.socket}`);
   await registry.restoreMounts();
 
+  journalReplayed = true;
   // Not awaited: the socket is already open. Runs do wait for the replay and its retries (seconds), so that
   // none of them rewrites a journal entry the replay is still working through.
   void waitForDocker(docker, logger)
@@ -130,7 +135,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
-main().catch((error: Error) => {
-  console.error(`backupvol failed to start: ${error.stack ?? error.message}`);
+main().catch(async (error: Error) => {
+  console.error(`backupvol failed to start: ${error.message}`);
+  console.error(error.stack);
+  if (!journalReplayed) {
+    const logger = createLogger('info');
+    await replayAfterFailedStart({ docker: new DockerodeApi(), journal: new StopJournal(loadPaths().dataDir), logger });
+  }
   process.exit(1);
 });
