@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { AdminService } from './admin/admin-service';
 import { BackupCoordinator } from './backup/backup-coordinator';
 import { DockerodeApi } from './docker/docker-api';
@@ -11,6 +12,7 @@ import { BindMounter } from './mount/bind-mounter';
 import { createAdminRouter } from './protocol/admin-routes';
 import { createProtocolApp } from './protocol/routes';
 import { listenOnUnixSocket } from './protocol/unix-socket-server';
+import { BringBackRetrier } from './quiesce/bring-back-retrier';
 import { replayAfterFailedStart } from './quiesce/replay-after-failed-start';
 import { restartJournaledContainers } from './quiesce/restart-journaled';
 import { StopJournal } from './quiesce/stop-journal';
@@ -55,6 +57,9 @@ async function main(): Promise<void> {
   );
   const readArchives = (names: readonly TargetName[]) => targets.reader(names);
   const activity = new VolumeActivity();
+  const retrier = new BringBackRetrier({ docker, journal, activity, logger });
+  // Aborted by SIGTERM (docker plugin disable, upgrade): runs stop and bring back what they stopped.
+  const stopping = new AbortController();
   const recovery = {
     docker,
     journal,
@@ -94,6 +99,8 @@ async function main(): Promise<void> {
     dataPath: (volume) => store.dataPath(volume),
     dockerReady: new Promise<void>((resolve) => (dockerAnswers = resolve)),
     activity,
+    retrier,
+    signal: stopping.signal,
     logger,
     readArchives,
     notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact }),
@@ -119,21 +126,41 @@ async function main(): Promise<void> {
   // none of them rewrites a journal entry the replay is still working through.
   void waitForDocker(docker, logger)
     .then(() => restartJournaledContainers(docker, journal, logger))
+    .then(async () => {
+      for (const { volume } of await journal.pending()) await retrier.retryJournaled(volume);
+    })
     .catch((error: Error) => logger.error(`Restarting containers of an interrupted backup failed: ${error.message}`))
     .finally(() => {
       dockerAnswers();
       coordinator.catchUpMissedRuns();
     });
 
-  const shutdown = (signal: string): void => {
-    logger.info(`Received ${signal}, closing the socket`);
+  // The engine kills a plugin that has not exited 10 s after its SIGTERM. The socket stays open until the
+  // end: starting a container whose volume is ours makes the engine call Mount here.
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping.signal.aborted) return;
+    setTimeout(() => process.exit(0), SHUTDOWN_BUDGET_MS).unref();
+    logger.info(`Received ${signal}: stopping the runs in progress and bringing back what they stopped`);
     scheduler.stopAll();
-    server.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 5_000).unref();
+    retrier.stop();
+    stopping.abort(new Error(`the plugin is stopping (${signal})`));
+    await Promise.race([activity.allIdle(), delay(RUNS_SETTLE_MS)]);
+    // Whatever a run could not bring back in time, and what earlier runs left down, from the journal: once.
+    await restartJournaledContainers(docker, journal, logger, []).catch((error: Error) =>
+      logger.error(`Bringing back what runs stopped failed: ${error.message}`),
+    );
+    logger.info('Stopped');
+    server.close();
+    process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
+
+/** Within 5 s of a SIGTERM the process is gone, whatever is still under way. */
+const SHUTDOWN_BUDGET_MS = 4_500;
+/** How long aborted runs get to bring back what they stopped themselves, before the journal is replayed. */
+const RUNS_SETTLE_MS = 2_500;
 
 main().catch(async (error: Error) => {
   console.error(`backupvol failed to start: ${error.message}`);

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger';
+import type { BringBackRetrier } from '../quiesce/bring-back-retrier';
 import type { ConcurrencyLimit } from '../util/concurrency-limit';
 import type { VolumeActivity } from '../util/volume-activity';
 import type { VolumeScheduler } from '../schedule/volume-scheduler';
@@ -25,6 +26,10 @@ export interface CoordinatorDeps {
   logger: Logger;
   /** Reads a volume's archives from its targets (the archive count in the status). */
   readArchives(targets: readonly TargetName[]): ArchiveSource;
+  /** Retries, in the background, what a run (or restore) could not bring back. */
+  retrier?: BringBackRetrier;
+  /** Aborted at shutdown: runs in progress stop and bring back what they stopped. */
+  signal?: AbortSignal;
   /** Told of every finished run (notify/notifier.ts); it never throws and is not waited for. */
   notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
 }
@@ -107,6 +112,7 @@ export class BackupCoordinator implements VolumeObserver {
             error: last.error ?? null,
           }
         : null,
+      ...(this.deps.retrier?.status(name) ? { leftDown: this.deps.retrier.status(name) } : {}),
       ...(state.lastRestore ? { lastRestore: state.lastRestore } : {}),
       ...(state.lastVerify ? { lastVerify: state.lastVerify } : {}),
     };
@@ -142,6 +148,7 @@ export class BackupCoordinator implements VolumeObserver {
           dataPath: this.deps.dataPath(name),
           stagingDir: join(this.deps.stagingRoot, name),
           trigger,
+          signal: this.deps.signal,
         }),
       );
       await this.remember(name, { lastRun: record, lastSuccessAt: record.result === 'success' ? record.finishedAt : undefined });
@@ -172,6 +179,10 @@ export class BackupCoordinator implements VolumeObserver {
     this.states.set(name, state);
     await this.deps.runStates.write(name, state).catch((error: Error) => {
       this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
+    });
+    // What the run or restore could not bring back is still in the journal: it is retried from now on.
+    await this.deps.retrier?.retryJournaled(name).catch((error: Error) => {
+      this.deps.logger.error(`Could not read the stop journal of volume ${name}: ${error.message}`);
     });
   }
 

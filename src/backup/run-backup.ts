@@ -33,6 +33,8 @@ export interface BackupRequest {
   dataPath: string;
   stagingDir: string;
   trigger: RunTrigger;
+  /** Aborted when the plugin stops: nothing more is stopped, the archive is abandoned, what was stopped comes back. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -79,7 +81,15 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       stagingDir: request.stagingDir,
       exclude: options.exclude,
       logger,
-      quiesce: () => stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger }),
+      quiesce: async () => {
+        request.signal?.throwIfAborted();
+        const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger });
+        if (request.signal?.aborted) {
+          await resume();
+          request.signal.throwIfAborted();
+        }
+        return resume;
+      },
     });
     record.snapshotMode = snapshot.modeUsed;
     record.fellBackReason = snapshot.fellBackReason;
@@ -95,6 +105,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
           exclude: options.exclude,
           output: multi.stream,
           encrypt: encryptionStage(options.encryption, keys),
+          signal: request.signal,
         });
         await multi.commit();
       } catch (error) {

@@ -32,7 +32,7 @@ export async function stopContainers(input: {
   await journal.record(volume, stops, scales);
   const resume: Resume = async () => {
     const { failures } = await bringBack({ docker, journal, volume, stops, scales, logger });
-    if (failures.length > 0) throw new Error(`could not bring back: ${failures.join('; ')} (kept in the journal for the next start)`);
+    if (failures.length > 0) throw new Error(`could not bring back: ${failures.join('; ')} (retried in the background; see leftDown in the status)`);
     logger.info(`Brought back what was stopped for volume ${volume}`);
   };
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { waitUntilRunning } from '../helpers/backup-status';
+import { allArchiveFiles } from '../helpers/archives';
+import { isRunning, waitUntilRunning } from '../helpers/backup-status';
+import { backupvolCli } from '../helpers/host-cli';
 import { docker, dockerFailure } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
 import { markEngineLog, pluginLogSince } from '../helpers/engine-log';
@@ -16,6 +18,34 @@ describe('plugin start and stop leave no container down', { timeout: 600_000 }, 
   before(async () => {
     await assertTestImage();
     await installFreshPlugin();
+  });
+
+  describe('docker plugin disable -f during a direct-mode run', () => {
+    after(async () => {
+      if (!(await pluginEnabled())) await enablePlugin();
+    });
+
+    it('brings the stopped container back before the plugin exits, within 5 s', async () => {
+      const volume = `${prefix}sigterm`;
+      const app = `${prefix}sigterm-app`;
+      await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-snapshot=direct', volume]);
+      // Random data archives slowly enough (direct mode: the app is down for the whole archive) to be caught.
+      await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'dd', 'if=/dev/urandom', 'of=/data/random', 'bs=1M', 'count=400']);
+      await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
+      const run = backupvolCli(['backup', volume]);
+      await eventually('the app is stopped by the backup in progress', async () =>
+        (await allArchiveFiles(volume)).some((name) => name.startsWith('.partial-')) && !(await isRunning(app)),
+      90_000);
+
+      const started = Date.now();
+      await docker(['plugin', 'disable', '-f', PLUGIN]);
+      const tookMs = Date.now() - started;
+      await run;
+
+      assert.ok(await isRunning(app), 'the app runs again, with the plugin disabled');
+      assert.ok(tookMs < 8_000, `the disable took ${tookMs} ms (the plugin exits within 5 s of SIGTERM)`);
+      assert.ok(!(await allArchiveFiles(volume)).some((name) => !name.startsWith('.partial-')), 'nothing that looks complete');
+    });
   });
 
   describe('a start that fails on a bad TZ', () => {

@@ -18,15 +18,19 @@ import { makeTempDir } from '../helpers/temp-dir';
 // Shared by backup-coordinator.test.ts and notify-webhook.test.ts (no tests here).
 
 /** A coordinator over a fake engine with one volume `v` (scheduled at 3:00, direct snapshot) used by `app`. */
-export async function setUpCoordinator(extra: Partial<CoordinatorDeps> = {}) {
+export async function setUpCoordinator(
+  extra: Partial<CoordinatorDeps> | ((parts: { docker: FakeDocker; journal: StopJournal; activity: VolumeActivity }) => Partial<CoordinatorDeps>) = {},
+) {
   const dir = await makeTempDir('coordinator');
   const volumesDir = join(dir, 'volumes');
   const docker = new FakeDocker([container('app', { volumes: ['v'] })]);
+  const journal = new StopJournal(dir);
+  const activity = new VolumeActivity();
   const scheduler = new VolumeScheduler('UTC');
   const target = new LocalTarget(join(dir, 'archive'));
   const targets = new TargetSet(join(dir, 'archive'), loadRemoteSettings({}));
   const coordinator = new BackupCoordinator({
-    backup: { docker, journal: new StopJournal(dir), targets, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
+    backup: { docker, journal, targets, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
     readArchives: (names) => targets.reader(names),
     scheduler,
     limit: new ConcurrencyLimit(1),
@@ -34,9 +38,9 @@ export async function setUpCoordinator(extra: Partial<CoordinatorDeps> = {}) {
     stagingRoot: join(dir, 'staging'),
     dataPath: (name) => join(volumesDir, name, 'data'),
     dockerReady: Promise.resolve(),
-    activity: new VolumeActivity(),
+    activity,
     logger: createSilentLogger(),
-    ...extra,
+    ...(typeof extra === 'function' ? extra({ docker, journal, activity }) : extra),
   });
   await mkdir(join(volumesDir, 'v', 'data'), { recursive: true });
   await writeFile(join(volumesDir, 'v', 'data', 'file.txt'), 'content');
