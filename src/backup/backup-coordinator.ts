@@ -105,6 +105,7 @@ export class BackupCoordinator implements VolumeObserver {
             downtimeMs: last.downtimeMs ?? null,
             stopped: last.stopped,
             ...(last.scaled?.length ? { scaled: last.scaled } : {}),
+            ...(last.gone?.length ? { gone: last.gone } : {}),
             snapshot: last.snapshotMode ?? null,
             ...(last.fellBackReason ? { fellBack: last.fellBackReason } : {}),
             ...(last.warning ? { warning: last.warning } : {}),

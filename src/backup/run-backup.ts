@@ -88,7 +88,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
           await resume();
           request.signal.throwIfAborted();
         }
-        return resume;
+        return async () => {
+          const { gone } = await resume();
+          if (gone.length > 0) record.gone = gone;
+        };
       },
     });
     record.snapshotMode = snapshot.modeUsed;
@@ -154,7 +157,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     logger.info(`Backed up volume ${volume} as ${archive} to ${kept.map((target) => target.name).join(',')} (${archived.bytes} bytes, downtime ${snapshot.downtimeMs} ms)`);
     if (record.error) logger.error(`Backup of volume ${volume} failed in part: ${record.error}`);
 
-    const warnings = [await runPostCommands(deps, plan.post)];
+    const warnings = [
+      record.gone ? `gone after the backup (removed when it was stopped, e.g. started with --rm): ${record.gone.join(', ')}` : undefined,
+      await runPostCommands(deps, plan.post),
+    ];
     for (const target of kept) warnings.push(await prune(deps, target, volume, options, record));
     record.warning = warnings.filter(Boolean).join('; ') || undefined;
   } catch (error) {

@@ -20,6 +20,20 @@ describe('plugin start and stop leave no container down', { timeout: 600_000 }, 
     await installFreshPlugin();
   });
 
+  it('refuses to stop a container started with --rm, naming it, and leaves it running', async () => {
+    const volume = `${prefix}autorm`;
+    const app = `${prefix}autorm-app`;
+    await docker(['volume', 'create', '-d', PLUGIN, volume]);
+    await docker(['run', '-d', '--rm', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
+
+    const outcome = await backupvolCli(['backup', volume]);
+
+    assert.equal(outcome.code, 1, outcome.stdout);
+    assert.match(outcome.stdout + outcome.stderr, new RegExp(`container ${app} mounts the volume and was started with --rm`));
+    assert.ok(await isRunning(app), 'the --rm container was not stopped (and so not removed)');
+    await docker(['stop', '-t', '1', app]);
+  });
+
   describe('docker plugin disable -f during a direct-mode run', () => {
     after(async () => {
       if (!(await pluginEnabled())) await enablePlugin();
