@@ -119,6 +119,8 @@ async function main(): Promise<void> {
 
   const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));
   logger.info(`Listening on ${settings.paths.socket}`);
+  // Deleting what removes and interrupted restores left can take long: never before the socket opens.
+  void registry.emptyTrash();
   await registry.restoreMounts();
 
   journalReplayed = true;

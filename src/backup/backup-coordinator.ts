@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger';
+import { KeyedLock } from '../util/keyed-lock';
 import type { BringBackRetrier } from '../quiesce/bring-back-retrier';
 import type { ConcurrencyLimit } from '../util/concurrency-limit';
 import type { VolumeActivity } from '../util/volume-activity';
@@ -42,6 +43,8 @@ export class BackupCoordinator implements VolumeObserver {
   private readonly states = new Map<string, RunState>();
   private readonly volumes = new Map<string, Volume>();
   private readonly missed = new Set<string>();
+  /** Run-state writes of one volume, one after another: a late write must not put back an older state. */
+  private readonly writes = new KeyedLock();
 
   constructor(private readonly deps: CoordinatorDeps) {}
 
@@ -62,7 +65,9 @@ export class BackupCoordinator implements VolumeObserver {
       jitterMs: volume.options?.jitterMs ?? 0,
       fire: () => void this.backup(name, 'schedule').catch(() => undefined),
     });
-    await this.rememberNextRun(name);
+    // Not awaited: after an outage every volume's next run changed, and the start must not wait for all
+    // those writes before the socket opens.
+    void this.rememberNextRun(name);
   }
 
   /**
@@ -178,9 +183,7 @@ export class BackupCoordinator implements VolumeObserver {
       nextRunAt: this.deps.scheduler.nextRun(name)?.toISOString(),
     };
     this.states.set(name, state);
-    await this.deps.runStates.write(name, state).catch((error: Error) => {
-      this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
-    });
+    await this.saveState(name);
     // What the run or restore could not bring back is still in the journal: it is retried from now on.
     await this.deps.retrier?.retryJournaled(name).catch((error: Error) => {
       this.deps.logger.error(`Could not read the stop journal of volume ${name}: ${error.message}`);
@@ -191,10 +194,19 @@ export class BackupCoordinator implements VolumeObserver {
     const nextRunAt = this.deps.scheduler.nextRun(name)?.toISOString();
     const state = this.states.get(name) ?? {};
     if (state.nextRunAt === nextRunAt) return;
-    const updated = { ...state, nextRunAt };
-    this.states.set(name, updated);
-    await this.deps.runStates.write(name, updated).catch((error: Error) => {
-      this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
-    });
+    this.states.set(name, { ...state, nextRunAt });
+    await this.saveState(name);
+  }
+
+  /** Writes the volume's state as it is in memory when its turn comes (not as it was when asked). */
+  private async saveState(name: string): Promise<void> {
+    await this.writes
+      .run(name, async () => {
+        const state = this.states.get(name);
+        if (state) await this.deps.runStates.write(name, state);
+      })
+      .catch((error: Error) => {
+        this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
+      });
   }
 }
