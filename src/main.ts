@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { AdminService } from './admin/admin-service';
 import { BackupCoordinator } from './backup/backup-coordinator';
 import { DockerodeApi } from './docker/docker-api';
@@ -11,6 +12,8 @@ import { BindMounter } from './mount/bind-mounter';
 import { createAdminRouter } from './protocol/admin-routes';
 import { createProtocolApp } from './protocol/routes';
 import { listenOnUnixSocket } from './protocol/unix-socket-server';
+import { BringBackRetrier } from './quiesce/bring-back-retrier';
+import { replayAfterFailedStart } from './quiesce/replay-after-failed-start';
 import { restartJournaledContainers } from './quiesce/restart-journaled';
 import { StopJournal } from './quiesce/stop-journal';
 import { parseRestoreSource, resolveArchive } from './restore/restore-source';
@@ -20,13 +23,16 @@ import { ConcurrencyLimit } from './util/concurrency-limit';
 import { VolumeActivity } from './util/volume-activity';
 import { VolumeScheduler } from './schedule/volume-scheduler';
 import { loadPluginSecrets } from './settings/plugin-secrets';
-import { loadSettings } from './settings/settings';
+import { loadPaths, loadSettings } from './settings/settings';
 import { RunStateStore } from './status/run-state-store';
 import { TargetSet } from './targets/target-set';
 import type { TargetName } from './volumes/volume-options';
 import { SwarmNodeFolder } from './targets/node-folder-target';
 import { VolumeRegistry } from './volumes/volume-registry';
 import { VolumeStore } from './volumes/volume-store';
+
+/** Set once a start got as far as its own replay of the stop journal; a start that failed before replays it below. */
+let journalReplayed = false;
 
 /**
  * Startup order matters: state is read and the socket opened before anything else, because the engine
@@ -52,6 +58,9 @@ async function main(): Promise<void> {
   );
   const readArchives = (names: readonly TargetName[]) => targets.reader(names);
   const activity = new VolumeActivity();
+  const retrier = new BringBackRetrier({ docker, journal, activity, logger });
+  // Aborted by SIGTERM (docker plugin disable, upgrade): runs stop and bring back what they stopped.
+  const stopping = new AbortController();
   const recovery = {
     docker,
     journal,
@@ -104,6 +113,8 @@ async function main(): Promise<void> {
     dataPath: (volume) => store.dataPath(volume),
     dockerReady: new Promise<void>((resolve) => (dockerAnswers = resolve)),
     activity,
+    retrier,
+    signal: stopping.signal,
     logger,
     readArchives,
     targetWarnings: (names) => targets.warnings(names),
@@ -124,14 +135,20 @@ async function main(): Promise<void> {
   const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));
   logger.info(`Listening on ${settings.paths.socket}`);
   for (const warning of targets.warnings(targets.usable())) logger.warn(`WARNING: ${warning}`);
+  // Deleting what removes and interrupted restores left can take long: never before the socket opens.
+  void registry.emptyTrash();
   await registry.restoreMounts();
 
-  // Not awaited: the socket is already open. Runs wait for it, as for the replay below.
+  journalReplayed = true;
+  // Copies left by runs that died: removed in the background too, and before any run (they wait below).
   const stagingCleared = removeStagingLeftovers(join(dataDir, 'staging'), (message) => logger.warn(message));
   // Not awaited: the socket is already open. Runs do wait for the replay and its retries (seconds), so that
   // none of them rewrites a journal entry the replay is still working through.
   void waitForDocker(docker, logger)
     .then(() => restartJournaledContainers(docker, journal, logger))
+    .then(async () => {
+      for (const { volume } of await journal.pending()) await retrier.retryJournaled(volume);
+    })
     .catch((error: Error) => logger.error(`Restarting containers of an interrupted backup failed: ${error.message}`))
     .then(() => stagingCleared)
     .finally(() => {
@@ -139,17 +156,39 @@ async function main(): Promise<void> {
       coordinator.catchUpMissedRuns();
     });
 
-  const shutdown = (signal: string): void => {
-    logger.info(`Received ${signal}, closing the socket`);
+  // The engine kills a plugin that has not exited 10 s after its SIGTERM. The socket stays open until the
+  // end: starting a container whose volume is ours makes the engine call Mount here.
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping.signal.aborted) return;
+    setTimeout(() => process.exit(0), SHUTDOWN_BUDGET_MS).unref();
+    logger.info(`Received ${signal}: stopping the runs in progress and bringing back what they stopped`);
     scheduler.stopAll();
-    server.close(() => process.exit(0));
-    setTimeout(() => process.exit(0), 5_000).unref();
+    retrier.stop();
+    stopping.abort(new Error(`the plugin is stopping (${signal})`));
+    await Promise.race([activity.allIdle(), delay(RUNS_SETTLE_MS)]);
+    // Whatever a run could not bring back in time, and what earlier runs left down, from the journal: once.
+    await restartJournaledContainers(docker, journal, logger, []).catch((error: Error) =>
+      logger.error(`Bringing back what runs stopped failed: ${error.message}`),
+    );
+    logger.info('Stopped');
+    server.close();
+    process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-main().catch((error: Error) => {
-  console.error(`backupvol failed to start: ${error.stack ?? error.message}`);
+/** Within 5 s of a SIGTERM the process is gone, whatever is still under way. */
+const SHUTDOWN_BUDGET_MS = 4_500;
+/** How long aborted runs get to bring back what they stopped themselves, before the journal is replayed. */
+const RUNS_SETTLE_MS = 2_500;
+
+main().catch(async (error: Error) => {
+  console.error(`backupvol failed to start: ${error.message}`);
+  console.error(error.stack);
+  if (!journalReplayed) {
+    const logger = createLogger('info');
+    await replayAfterFailedStart({ docker: new DockerodeApi(), journal: new StopJournal(loadPaths().dataDir), logger });
+  }
   process.exit(1);
 });

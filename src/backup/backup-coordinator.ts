@@ -1,6 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger';
+import { KeyedLock } from '../util/keyed-lock';
+import type { BringBackRetrier } from '../quiesce/bring-back-retrier';
 import type { ConcurrencyLimit } from '../util/concurrency-limit';
 import type { VolumeActivity } from '../util/volume-activity';
 import type { VolumeScheduler } from '../schedule/volume-scheduler';
@@ -27,6 +29,10 @@ export interface CoordinatorDeps {
   readArchives(targets: readonly TargetName[]): ArchiveSource;
   /** What is unsafe about a volume's targets (TargetSet.warnings), shown in its status. */
   targetWarnings?(targets: readonly TargetName[]): string[];
+  /** Retries, in the background, what a run (or restore) could not bring back. */
+  retrier?: BringBackRetrier;
+  /** Aborted at shutdown: runs in progress stop and bring back what they stopped. */
+  signal?: AbortSignal;
   /** Told of every finished run (notify/notifier.ts); it never throws and is not waited for. */
   notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
 }
@@ -39,6 +45,8 @@ export class BackupCoordinator implements VolumeObserver {
   private readonly states = new Map<string, RunState>();
   private readonly volumes = new Map<string, Volume>();
   private readonly missed = new Set<string>();
+  /** Run-state writes of one volume, one after another: a late write must not put back an older state. */
+  private readonly writes = new KeyedLock();
 
   constructor(private readonly deps: CoordinatorDeps) {}
 
@@ -59,7 +67,9 @@ export class BackupCoordinator implements VolumeObserver {
       jitterMs: volume.options?.jitterMs ?? 0,
       fire: () => void this.backup(name, 'schedule').catch(() => undefined),
     });
-    await this.rememberNextRun(name);
+    // Not awaited: after an outage every volume's next run changed, and the start must not wait for all
+    // those writes before the socket opens.
+    void this.rememberNextRun(name);
   }
 
   /**
@@ -104,6 +114,7 @@ export class BackupCoordinator implements VolumeObserver {
             downtimeMs: last.downtimeMs ?? null,
             stopped: last.stopped,
             ...(last.scaled?.length ? { scaled: last.scaled } : {}),
+            ...(last.gone?.length ? { gone: last.gone } : {}),
             snapshot: last.snapshotMode ?? null,
             ...(last.fellBackReason ? { fellBack: last.fellBackReason } : {}),
             ...(last.warning ? { warning: last.warning } : {}),
@@ -111,6 +122,7 @@ export class BackupCoordinator implements VolumeObserver {
             error: last.error ?? null,
           }
         : null,
+      ...(this.deps.retrier?.status(name) ? { leftDown: this.deps.retrier.status(name) } : {}),
       ...(state.lastRestore ? { lastRestore: state.lastRestore } : {}),
       ...(state.lastVerify ? { lastVerify: state.lastVerify } : {}),
     };
@@ -146,6 +158,7 @@ export class BackupCoordinator implements VolumeObserver {
           dataPath: this.deps.dataPath(name),
           stagingDir: join(this.deps.stagingRoot, name),
           trigger,
+          signal: this.deps.signal,
         }),
       );
       await this.remember(name, { lastRun: record, lastSuccessAt: record.result === 'success' ? record.finishedAt : undefined });
@@ -183,8 +196,10 @@ export class BackupCoordinator implements VolumeObserver {
       nextRunAt: this.deps.scheduler.nextRun(name)?.toISOString(),
     };
     this.states.set(name, state);
-    await this.deps.runStates.write(name, state).catch((error: Error) => {
-      this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
+    await this.saveState(name);
+    // What the run or restore could not bring back is still in the journal: it is retried from now on.
+    await this.deps.retrier?.retryJournaled(name).catch((error: Error) => {
+      this.deps.logger.error(`Could not read the stop journal of volume ${name}: ${error.message}`);
     });
   }
 
@@ -192,10 +207,19 @@ export class BackupCoordinator implements VolumeObserver {
     const nextRunAt = this.deps.scheduler.nextRun(name)?.toISOString();
     const state = this.states.get(name) ?? {};
     if (state.nextRunAt === nextRunAt) return;
-    const updated = { ...state, nextRunAt };
-    this.states.set(name, updated);
-    await this.deps.runStates.write(name, updated).catch((error: Error) => {
-      this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
-    });
+    this.states.set(name, { ...state, nextRunAt });
+    await this.saveState(name);
+  }
+
+  /** Writes the volume's state as it is in memory when its turn comes (not as it was when asked). */
+  private async saveState(name: string): Promise<void> {
+    await this.writes
+      .run(name, async () => {
+        const state = this.states.get(name);
+        if (state) await this.deps.runStates.write(name, state);
+      })
+      .catch((error: Error) => {
+        this.deps.logger.error(`Could not save the run state of volume ${name}: ${error.message}`);
+      });
   }
 }

@@ -35,6 +35,8 @@ export interface BackupRequest {
   dataPath: string;
   stagingDir: string;
   trigger: RunTrigger;
+  /** Aborted when the plugin stops: nothing more is stopped, the archive is abandoned, what was stopped comes back. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -83,7 +85,18 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       stagingDir: request.stagingDir,
       exclude: options.exclude,
       logger,
-      quiesce: () => stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger }),
+      quiesce: async () => {
+        request.signal?.throwIfAborted();
+        const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger });
+        if (request.signal?.aborted) {
+          await resume();
+          request.signal.throwIfAborted();
+        }
+        return async () => {
+          const { gone } = await resume();
+          if (gone.length > 0) record.gone = gone;
+        };
+      },
     });
     record.snapshotMode = snapshot.modeUsed;
     record.fellBackReason = snapshot.fellBackReason;
@@ -98,6 +111,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
         exclude: options.exclude,
         output: multi.stream,
         encrypt: encryptionStage(options.encryption, keys),
+        signal: request.signal,
       });
       await multi.commit();
     } catch (error) {
@@ -147,7 +161,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     logger.info(`Backed up volume ${volume} as ${archive} to ${kept.map((target) => target.name).join(',')} (${archived.bytes} bytes, downtime ${snapshot.downtimeMs} ms)`);
     if (record.error) logger.error(`Backup of volume ${volume} failed in part: ${record.error}`);
 
-    const warnings = [await runPostCommands(deps, plan.post)];
+    const warnings = [
+      record.gone ? `gone after the backup (removed when it was stopped, e.g. started with --rm): ${record.gone.join(', ')}` : undefined,
+      await runPostCommands(deps, plan.post),
+    ];
     for (const target of kept) warnings.push(await prune(deps, target, volume, options, record));
     record.warning = warnings.filter(Boolean).join('; ') || undefined;
   } catch (error) {

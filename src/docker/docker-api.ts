@@ -10,6 +10,8 @@ export interface ContainerFacts {
   labels: Record<string, string>;
   /** Names of the named volumes it mounts. */
   volumes: string[];
+  /** Started with --rm (HostConfig.AutoRemove): stopping it removes it. Known only where planFromEngine asked. */
+  autoRemove?: boolean;
 }
 
 /** Swarm membership of this node, as decisions need it. */
@@ -59,6 +61,8 @@ export interface DockerApi {
   ping(): Promise<void>;
   /** Running containers, with their labels and mounted volumes. */
   runningContainers(): Promise<ContainerFacts[]>;
+  /** Whether the container was started with --rm (HostConfig.AutoRemove): a stop removes it for good. */
+  autoRemoves(id: string): Promise<boolean>;
   /** Resolves when the container is stopped; a container already stopped counts as stopped. */
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   /** A container already running counts as started; one that no longer exists throws NoSuchObjectError. */
@@ -128,6 +132,11 @@ export class DockerodeApi implements DockerApi {
         .filter((mount) => mount.Type === 'volume' && mount.Name)
         .map((mount) => mount.Name as string),
     }));
+  }
+
+  async autoRemoves(id: string): Promise<boolean> {
+    const inspected = await goneOnNotFound(`container ${id}`, this.docker.getContainer(id).inspect());
+    return inspected.HostConfig?.AutoRemove === true;
   }
 
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {

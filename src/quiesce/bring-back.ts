@@ -25,7 +25,7 @@ export async function bringBack(input: {
   stops: PlannedStop[];
   scales: PlannedScale[];
   logger: Logger;
-}): Promise<{ failures: string[]; left: LeftDown }> {
+}): Promise<{ failures: string[]; left: LeftDown; gone: string[] }> {
   const { docker, journal, volume, logger } = input;
   const restartable = input.stops.filter((stop) => stop.restart);
   const tasksOf = new Map<string, PlannedStop[]>();
@@ -52,9 +52,11 @@ export async function bringBack(input: {
       })),
   ];
   if (work.length > 0) logger.info(`Bringing back for volume ${volume}: ${work.map((item) => item.what).join(', ')}`);
+  const gone: string[] = [];
   const failed = (await failedWork(work)).filter((failure) => {
     if (!(failure.reason instanceof NoSuchObjectError)) return true;
     logger.warn(`Nothing to bring back for volume ${volume}: ${failure.work.what} no longer exists (removed since it was stopped)`);
+    gone.push(failure.work.what);
     return false;
   });
   const left: LeftDown = { stops: failed.flatMap(({ work }) => work.stops), scales: failed.flatMap(({ work }) => work.scales) };
@@ -64,5 +66,5 @@ export async function bringBack(input: {
     input.stops.filter((stop) => !left.stops.includes(stop)),
     input.scales.filter((scale) => !left.scales.includes(scale)),
   );
-  return { failures: failed.map(({ message }) => message), left };
+  return { failures: failed.map(({ message }) => message), left, gone };
 }

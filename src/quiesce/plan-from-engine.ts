@@ -28,7 +28,14 @@ export async function planFromEngine(
   docker: DockerApi,
   input: { volume: string; policy: StopPolicy; stopLabel: string },
 ): Promise<QuiescePlan> {
-  const [containers, swarm] = await Promise.all([docker.runningContainers(), docker.swarmInfo()]);
+  const [listed, swarm] = await Promise.all([docker.runningContainers(), docker.swarmInfo()]);
+  // Only the attached ones need asking (an inspect each): a labelled container is stopped because its
+  // label asks for it, --rm or not.
+  const containers = await Promise.all(
+    listed.map(async (container) =>
+      container.volumes.includes(input.volume) ? { ...container, autoRemove: await docker.autoRemoves(container.id) } : container,
+    ),
+  );
   const services = swarm.active && swarm.manager ? await docker.listServices() : [];
   return planQuiesce({
     ...input,

@@ -89,6 +89,7 @@ export function planQuiesce(input: {
     const serviceId = container.labels[SERVICE_LABEL];
     const stops = policy === 'attached' || (policy === 'labelled' && labels.labelled);
     if (!stops) continue;
+    if (container.autoRemove && !labels.labelled) throw autoRemoveError(container, stopLabel);
     if (serviceId === undefined) {
       stop.push({ id: container.id, name: container.name, restart: !labels.noRestart });
       continue;
@@ -148,6 +149,14 @@ function scalable(service: ServiceFacts, restart: boolean, why: string): Planned
     );
   }
   return { id: service.id, name: service.name, replicas: service.replicas, restart };
+}
+
+function autoRemoveError(container: ContainerFacts, stopLabel: string): QuiesceConflictError {
+  return new QuiesceConflictError(
+    `container ${container.name} mounts the volume and was started with --rm: stopping it would remove it, and ` +
+      `nothing could start it again. Label it ${LABELS.stop}=${stopLabel} to have it stopped (and gone) anyway, ` +
+      'start it without --rm, or use backup-stop=labelled or none. Nothing was stopped.',
+  );
 }
 
 function workerNodeError(container: ContainerFacts): QuiesceConflictError {

@@ -10,8 +10,8 @@ const RETRY_DELAYS_MS = [1_000, 2_000, 4_000, 8_000];
 /**
  * After a plugin that died mid-run comes back: bring back what that run stopped (except no-restart
  * containers and services), scaling services back to the replica count the journal kept. What fails is
- * tried again after each of `retryDelaysMs`; what still fails then stays in the journal for the next start
- * and is logged as an error. Call once the Docker API answers, without holding up the plugin's socket: the
+ * tried again after each of `retryDelaysMs`; what still fails then stays in the journal (main.ts hands it
+ * to the BringBackRetrier) and is logged as an error. Call once the Docker API answers, without holding up the plugin's socket: the
  * retries take a while.
  */
 export async function restartJournaledContainers(
@@ -32,7 +32,7 @@ export async function restartJournaledContainers(
         outcome = await bringBack({ docker, journal, volume, ...outcome.left, logger });
       }
       for (const failure of outcome.failures) {
-        logger.error(`Could not bring back ${failure} for volume ${volume}; it stays in the journal for the next start`);
+        logger.error(`Could not bring back ${failure} for volume ${volume}; it stays in the journal`);
       }
     }),
   );

@@ -11,6 +11,9 @@ import type { StopJournal } from './stop-journal';
 /** Starts again exactly what a stop stopped. */
 export type Resume = () => Promise<void>;
 
+/** stopContainers' undo also says what could not come back because it no longer exists (e.g. --rm). */
+export type ResumeReportingGone = () => Promise<{ gone: string[] }>;
+
 const TASK_POLL_MS = 500;
 
 /**
@@ -27,15 +30,16 @@ export async function stopContainers(input: {
   timeoutSeconds: number;
   serviceTimeoutSeconds?: number;
   logger: Logger;
-}): Promise<Resume> {
+}): Promise<ResumeReportingGone> {
   const { docker, journal, volume, stops, timeoutSeconds, logger } = input;
   const scales = input.scales ?? [];
-  if (stops.length === 0 && scales.length === 0) return async () => undefined;
+  if (stops.length === 0 && scales.length === 0) return async () => ({ gone: [] });
   await journal.record(volume, stops, scales);
-  const resume: Resume = async () => {
-    const { failures } = await bringBack({ docker, journal, volume, stops, scales, logger });
-    if (failures.length > 0) throw new Error(`could not bring back: ${failures.join('; ')} (kept in the journal for the next start)`);
+  const resume: ResumeReportingGone = async () => {
+    const { failures, gone } = await bringBack({ docker, journal, volume, stops, scales, logger });
+    if (failures.length > 0) throw new Error(`could not bring back: ${failures.join('; ')} (retried in the background; see leftDown in the status)`);
     logger.info(`Brought back what was stopped for volume ${volume}`);
+    return { gone };
   };
 
   const work = [

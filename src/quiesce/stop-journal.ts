@@ -61,7 +61,8 @@ export class StopJournal {
     return entries;
   }
 
-  private async read(volume: string): Promise<JournalEntry | undefined> {
+  /** The volume's entry: what is still to be brought back for it, if anything. */
+  async read(volume: string): Promise<JournalEntry | undefined> {
     try {
       return JSON.parse(await readFile(this.path(volume), 'utf8')) as JournalEntry;
     } catch (error) {

@@ -56,7 +56,7 @@ type Env = Record<string, string | undefined>;
 
 export function loadSettings(env: Env = process.env): Settings {
   return {
-    timezone: text(env, 'TZ', 'UTC'),
+    timezone: timeZone(env),
     defaultSchedule: text(env, 'DEFAULT_SCHEDULE', 'none'),
     defaultRetention: text(env, 'DEFAULT_RETENTION', ''),
     defaultEncryption: text(env, 'DEFAULT_ENCRYPTION', 'none'),
@@ -71,12 +71,17 @@ export function loadSettings(env: Env = process.env): Settings {
       .filter((url) => url !== ''),
     notifyLevel: text(env, 'NOTIFY_LEVEL', 'error') === 'info' ? 'info' : 'error',
     restoreSpecialBits: yesOrNo(env, 'RESTORE_SPECIAL_BITS', false),
-    paths: {
-      socket: text(env, 'BACKUPVOL_SOCKET', '/run/docker/plugins/backupvol.sock'),
-      dataDir: text(env, 'BACKUPVOL_DATA_DIR', '/var/lib/backupvol'),
-      archiveDir: text(env, 'BACKUPVOL_ARCHIVE_DIR', '/archive'),
-      mountRoot: text(env, 'BACKUPVOL_MOUNT_ROOT', '/mnt/volumes'),
-    },
+    paths: loadPaths(env),
+  };
+}
+
+/** The paths alone never fail to load: a start that fails on a setting still finds the stop journal with them. */
+export function loadPaths(env: Env = process.env): PluginPaths {
+  return {
+    socket: text(env, 'BACKUPVOL_SOCKET', '/run/docker/plugins/backupvol.sock'),
+    dataDir: text(env, 'BACKUPVOL_DATA_DIR', '/var/lib/backupvol'),
+    archiveDir: text(env, 'BACKUPVOL_ARCHIVE_DIR', '/archive'),
+    mountRoot: text(env, 'BACKUPVOL_MOUNT_ROOT', '/mnt/volumes'),
   };
 }
 
@@ -107,6 +112,20 @@ function yesOrNo(env: Env, name: string, fallback: boolean): boolean {
   if (!raw) return fallback;
   if (raw === 'true' || raw === 'false') return raw === 'true';
   throw new Error(`setting ${name}=${raw} must be true or false`);
+}
+
+/**
+ * Checked here, at start, with the clear error below: the scheduler (node-cron) throws a bare RangeError
+ * for an unknown zone the moment the first scheduled volume is loaded, and only then.
+ */
+function timeZone(env: Env): string {
+  const value = text(env, 'TZ', 'UTC');
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+  } catch {
+    throw new Error(`setting TZ=${value} is not a time zone: give an IANA name such as UTC or Europe/Berlin`);
+  }
+  return value;
 }
 
 function positiveInteger(env: Env, name: string, fallback: number): number {

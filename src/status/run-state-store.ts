@@ -20,6 +20,8 @@ export interface RunRecord {
   stopped: string[];
   /** Swarm services scaled to 0 for the snapshot. */
   scaled?: string[];
+  /** What was stopped and then no longer existed to be started again (a --rm container), one name each. */
+  gone?: string[];
   snapshotMode?: string;
   fellBackReason?: string;
   pruned?: string[];

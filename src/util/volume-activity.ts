@@ -1,4 +1,4 @@
-export type Activity = 'backup' | 'restore' | 'verify';
+export type Activity = 'backup' | 'restore' | 'verify' | 'bring-back';
 
 /**
  * What each volume is busy with. A volume does one thing at a time: a backup that comes due during a
@@ -16,6 +16,11 @@ export class VolumeActivity {
   /** Resolves once the volume's current activity, if any, has ended (whatever its outcome). */
   async idle(volume: string): Promise<void> {
     await this.finished.get(volume);
+  }
+
+  /** Resolves once no volume is busy any more (whatever the outcomes); at shutdown. */
+  async allIdle(): Promise<void> {
+    await Promise.all([...this.finished.values()]);
   }
 
   /** Runs work as the volume's activity; rejects at once when the volume is busy with anything. */

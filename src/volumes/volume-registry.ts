@@ -1,4 +1,4 @@
-import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger';
 import type { Mounter } from '../mount/bind-mounter';
@@ -61,6 +61,7 @@ export class VolumeRegistry implements VolumeDriver {
    * engine sent while the plugin was down is lost, and such an ID must not make a volume undeletable.
    */
   private readonly confirmedMountIds = new Set<string>();
+  private trashEmptying: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: VolumeRegistryDeps) {}
 
@@ -69,10 +70,19 @@ export class VolumeRegistry implements VolumeDriver {
     this.observer = observer;
   }
 
-  /** Reads persisted state; touches nothing else, so it is safe before the engine serves its API. */
+  /**
+   * Reads persisted state and puts aside (renames only) what crashes left: safe before the engine serves
+   * its API, and quick, so the socket opens at once. The deleting is emptyTrash(), in the background.
+   */
   async load(): Promise<void> {
-    const { records, problems } = await this.deps.store.loadAll();
+    const { records, problems, orphans } = await this.deps.store.loadAll();
     for (const problem of problems) this.deps.logger.error(`Skipping unreadable volume state: ${problem}`);
+    for (const orphan of orphans) {
+      this.deps.logger.warn(`Deleting ${orphan}: a folder without a volume record, left by a create or remove that was cut short`);
+      await this.deps.store.moveToTrash(join(this.deps.store.volumesDir, orphan)).catch((error: Error) => {
+        this.deps.logger.error(`Could not put aside the leftover folder ${orphan}: ${error.message}`);
+      });
+    }
     for (const record of records) {
       await this.deps.store.recoverInterruptedRestore(record.name).catch((error: Error) => {
         this.deps.logger.error(`Could not clean up an interrupted restore of volume ${record.name}: ${error.message}`);
@@ -80,6 +90,20 @@ export class VolumeRegistry implements VolumeDriver {
       await this.adopt(record);
     }
     this.deps.logger.info(`Loaded ${records.length} volume(s) from state`);
+  }
+
+  /**
+   * Deletes the trees of removed volumes and interrupted restores. Not awaited by Remove (a timed-out
+   * `docker volume rm` must not delete the data after the engine gave up) nor by the start; one emptying
+   * at a time, and one more after it when asked meanwhile.
+   */
+  emptyTrash(): Promise<void> {
+    this.trashEmptying = this.trashEmptying.then(() =>
+      this.deps.store.emptyTrash().catch((error: Error) => {
+        this.deps.logger.error(`Could not delete removed data: ${error.message}`);
+      }),
+    );
+    return this.trashEmptying;
   }
 
   /** Puts back the bind mounts of volumes that were mounted when the plugin last stopped. */
@@ -133,8 +157,8 @@ export class VolumeRegistry implements VolumeDriver {
       const parsed = parseVolumeOptions(options, this.deps.defaults);
       this.deps.checkOptions?.(parsed);
       const record: VolumeRecord = { name, createdAt: new Date().toISOString(), options: { ...options }, mountIds: [] };
-      await this.deps.store.create(record);
-      if (parsed.restoreFrom) await this.populate(name, parsed.restoreFrom, parsed);
+      const restoreFrom = parsed.restoreFrom;
+      await this.deps.store.create(record, restoreFrom ? () => this.populate(name, restoreFrom, parsed) : undefined);
       const volume: Volume = { record, options: parsed };
       this.volumes.set(name, volume);
       await this.observer?.volumeAdded(volume);
@@ -165,10 +189,12 @@ export class VolumeRegistry implements VolumeDriver {
     try {
       if (!stage) throw new Error('restoring is not wired in this process');
       await stage(name, source, this.deps.store.restoreStagingPath(name), options);
-      await rm(await this.deps.store.swapInRestored(name), { recursive: true, force: true });
+      await this.deps.store.moveToTrash(await this.deps.store.swapInRestored(name));
     } catch (error) {
       await this.deps.store.delete(name);
       throw new Error(`restore-from=${source}: ${(error as Error).message}`);
+    } finally {
+      void this.emptyTrash();
     }
     this.deps.logger.info(`Volume ${name} starts with the content of ${source}`);
   }
@@ -202,7 +228,8 @@ export class VolumeRegistry implements VolumeDriver {
       // An empty directory once unbound; anything else there is not ours to delete.
       await rmdir(this.mountpoint(name)).catch(() => undefined);
       this.volumes.delete(name);
-      this.deps.logger.info(`Removed volume ${name} and its data`);
+      this.deps.logger.info(`Removed volume ${name}; its data is being deleted`);
+      void this.emptyTrash();
     });
   }
 

@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { syncDirectory, writeFileAtomically } from './atomic-file';
 
 /** What is persisted for a volume. Nothing derived, nothing secret. */
@@ -15,14 +16,20 @@ export interface VolumeRecord {
 const RECORD_FILE = 'volume.json';
 
 /**
- * One folder per volume under `<dataDir>/volumes/<name>`: `volume.json` beside the `data/` tree. A folder
- * without volume.json is a volume whose create or remove was cut short, and is not listed.
+ * One folder per volume under `<dataDir>/volumes/<name>`: `volume.json` beside the `data/` tree. The record
+ * is written last at create (after restore-from filled data/) and a remove renames the whole folder away
+ * at once, so a folder without volume.json is only ever what a crash left: it is not listed, and not
+ * inherited by a new volume of that name. Trees that go are renamed into `<dataDir>/trash/` (one rename,
+ * the same filesystem) and deleted from there in the background: deleting a big tree takes long, and
+ * neither the engine's calls nor the plugin's start may wait for it.
  */
 export class VolumeStore {
   readonly volumesDir: string;
+  private readonly trashDir: string;
 
   constructor(dataDir: string) {
     this.volumesDir = join(dataDir, 'volumes');
+    this.trashDir = join(dataDir, 'trash');
   }
 
   dataPath(name: string): string {
@@ -48,28 +55,52 @@ export class VolumeStore {
     return previous;
   }
 
-  /** Undoes what a restore cut short left behind; called for every volume before it is used. */
+  /**
+   * Undoes what a restore cut short left behind; called for every volume before it is used. Renames
+   * only (the leftovers go to the trash), so it is quick whatever their size.
+   */
   async recoverInterruptedRestore(name: string): Promise<void> {
     const previous = this.previousDataPath(name);
     if (!(await exists(this.dataPath(name))) && (await exists(previous))) await rename(previous, this.dataPath(name));
-    await rm(previous, { recursive: true, force: true });
-    await rm(this.restoreStagingPath(name), { recursive: true, force: true });
+    await this.moveToTrash(previous);
+    await this.moveToTrash(this.restoreStagingPath(name));
   }
 
-  async loadAll(): Promise<{ records: VolumeRecord[]; problems: string[] }> {
+  /** Records, unreadable records, and folders without a record (`orphans`: what a crashed create or remove left). */
+  async loadAll(): Promise<{ records: VolumeRecord[]; problems: string[]; orphans: string[] }> {
     await mkdir(this.volumesDir, { recursive: true });
     const records: VolumeRecord[] = [];
     const problems: string[] = [];
+    const orphans: string[] = [];
     for (const entry of await readdir(this.volumesDir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       try {
         const record = await this.read(entry.name);
         if (record) records.push(record);
+        else orphans.push(entry.name);
       } catch (error) {
         problems.push(`volume ${entry.name}: ${(error as Error).message}`);
       }
     }
-    return { records, problems };
+    return { records, problems, orphans };
+  }
+
+  /** Renames PATH into the trash (nothing when it does not exist); emptyTrash() deletes it later. */
+  async moveToTrash(path: string): Promise<void> {
+    await mkdir(this.trashDir, { recursive: true });
+    try {
+      await rename(path, join(this.trashDir, `${basename(path)}-${randomUUID()}`));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+  }
+
+  /** Deletes what is in the trash, including what a crash left there. Slow for big trees: call in the background. */
+  async emptyTrash(): Promise<void> {
+    for (const name of await readdir(this.trashDir).catch(() => [] as string[])) {
+      await rm(join(this.trashDir, name), { recursive: true, force: true });
+    }
   }
 
   private previousDataPath(name: string): string {
@@ -87,9 +118,16 @@ export class VolumeStore {
     return parseRecord(name, text);
   }
 
-  /** Creates the data folder first, then the record: a volume is listed only once its data exists. */
-  async create(record: VolumeRecord): Promise<void> {
+  /**
+   * Creates the data folder, lets `fill` put the content in place (restore-from), and writes the record
+   * last: a volume is listed only once its data is complete, and a crash before that leaves an orphan
+   * that a repeated Create replaces rather than adopts.
+   */
+  async create(record: VolumeRecord, fill?: () => Promise<void>): Promise<void> {
+    const folder = join(this.volumesDir, record.name);
+    if ((await exists(folder)) && !(await exists(join(folder, RECORD_FILE)))) await this.moveToTrash(folder);
     await mkdir(this.dataPath(record.name), { recursive: true, mode: 0o755 });
+    await fill?.();
     await this.save(record);
   }
 
@@ -97,10 +135,13 @@ export class VolumeStore {
     await writeFileAtomically(join(this.volumesDir, record.name, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
   }
 
-  /** Removes the record first, so an interrupted delete leaves a folder that is not listed again. */
+  /**
+   * The record and the data go together, in one rename into the trash: quick whatever the size, and a
+   * crash leaves either the whole volume or none of it. emptyTrash() deletes the tree.
+   */
   async delete(name: string): Promise<void> {
-    await rm(join(this.volumesDir, name, RECORD_FILE), { force: true });
-    await rm(join(this.volumesDir, name), { recursive: true, force: true });
+    await this.moveToTrash(join(this.volumesDir, name));
+    await syncDirectory(this.volumesDir);
   }
 }
 

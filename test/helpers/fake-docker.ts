@@ -68,10 +68,17 @@ export class FakeDocker implements DockerApi {
     return this.containers.filter((container) => container.running).map((container) => ({ ...container }));
   }
 
+  async autoRemoves(id: string): Promise<boolean> {
+    return this.byId(id).autoRemove === true;
+  }
+
   async stopContainer(id: string): Promise<void> {
     this.calls.push(`stop ${id}`);
     if (this.refuseToStop.has(id)) throw new Error(`container ${id} did not stop in time`);
-    this.byId(id).running = false;
+    const stopped = this.byId(id);
+    stopped.running = false;
+    // docker run --rm: the engine removes it once it stops.
+    if (stopped.autoRemove) this.containers.splice(this.containers.indexOf(stopped), 1);
   }
 
   async startContainer(id: string): Promise<void> {

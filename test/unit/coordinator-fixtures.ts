@@ -19,23 +19,20 @@ import { makeTempDir } from '../helpers/temp-dir';
 // Shared by backup-coordinator.test.ts and notify-webhook.test.ts (no tests here).
 
 /** A coordinator over a fake engine with one volume `v` (scheduled at 3:00, direct snapshot) used by `app`. */
-export async function setUpCoordinator(extra: Partial<CoordinatorDeps> = {}, backupExtra: Partial<BackupDeps> = {}) {
+export async function setUpCoordinator(
+  extra: Partial<CoordinatorDeps> | ((parts: { docker: FakeDocker; journal: StopJournal; activity: VolumeActivity }) => Partial<CoordinatorDeps>) = {},
+  backupExtra: Partial<BackupDeps> = {},
+) {
   const dir = await makeTempDir('coordinator');
   const volumesDir = join(dir, 'volumes');
   const docker = new FakeDocker([container('app', { volumes: ['v'] })]);
+  const journal = new StopJournal(dir);
+  const activity = new VolumeActivity();
   const scheduler = new VolumeScheduler('UTC');
   const target = new LocalTarget(join(dir, 'archive'));
   const targets = new TargetSet(join(dir, 'archive'), loadRemoteSettings({}));
   const coordinator = new BackupCoordinator({
-    backup: {
-      docker,
-      journal: new StopJournal(dir),
-      targets,
-      stopTimeoutSeconds: 5,
-      serviceStopTimeoutSeconds: 5,
-      logger: createSilentLogger(),
-      ...backupExtra,
-    },
+    backup: { docker, journal, targets, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger(), ...backupExtra },
     readArchives: (names) => targets.reader(names),
     scheduler,
     limit: new ConcurrencyLimit(1),
@@ -43,9 +40,9 @@ export async function setUpCoordinator(extra: Partial<CoordinatorDeps> = {}, bac
     stagingRoot: join(dir, 'staging'),
     dataPath: (name) => join(volumesDir, name, 'data'),
     dockerReady: Promise.resolve(),
-    activity: new VolumeActivity(),
+    activity,
     logger: createSilentLogger(),
-    ...extra,
+    ...(typeof extra === 'function' ? extra({ docker, journal, activity }) : extra),
   });
   await mkdir(join(volumesDir, 'v', 'data'), { recursive: true });
   await writeFile(join(volumesDir, 'v', 'data', 'file.txt'), 'content');

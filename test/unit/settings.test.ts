@@ -1,0 +1,15 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { loadSettings } from '../../src/settings/settings';
+
+describe('loadSettings', () => {
+  it('takes an IANA time zone, and UTC when TZ is empty', () => {
+    assert.equal(loadSettings({ TZ: 'Europe/Berlin' }).timezone, 'Europe/Berlin');
+    assert.equal(loadSettings({ TZ: ' ' }).timezone, 'UTC');
+  });
+
+  it('refuses a TZ that is not a time zone, naming the setting', () => {
+    assert.throws(() => loadSettings({ TZ: 'Bad/Zone' }), /setting TZ=Bad\/Zone is not a time zone/);
+    assert.throws(() => loadSettings({ TZ: 'CET-1CEST' }), /setting TZ=CET-1CEST is not a time zone/);
+  });
+});
