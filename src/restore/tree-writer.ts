@@ -116,8 +116,14 @@ export class TreeWriter {
     } else if (entry.type === 'Link') {
       // The target is an earlier entry of this archive, so it carries its own metadata already. link(2)
       // does not follow a target that is a symlink: it links the symlink itself.
-      const target = this.placeOf(entry.linkpath ?? '', this.linkParents);
-      this.create(entry.path, at, () => linkSync(target.parent.at(target.name), at));
+      try {
+        const target = this.placeOf(entry.linkpath ?? '', this.linkParents, { createMissing: false });
+        this.create(entry.path, at, () => linkSync(target.parent.at(target.name), at));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'ELOOP') throw error;
+        throw Object.assign(new Error(`archive entry "${entry.path}" is a hard link to "${entry.linkpath}", which no earlier entry holds`), { code });
+      }
     } else if (entry.type === 'FIFO') {
       this.create(entry.path, at, () => makeFifo(at, entry.path));
       this.withHandle(openSync(at, OPEN_FIFO), entry);
@@ -154,7 +160,7 @@ export class TreeWriter {
         this.applyMetadata(this.root.fd, meta);
         continue;
       }
-      const { parent, name } = this.placeOf(path, this.entryParents);
+      const { parent, name } = this.placeOf(path, this.entryParents, { createMissing: false });
       const directory = parent.openDirectory(name);
       try {
         this.applyMetadata(directory.fd, meta);
@@ -202,10 +208,10 @@ export class TreeWriter {
   }
 
   /** The open parent directory of a normalized path, and the path's last component. */
-  private placeOf(path: string, chain: DirectoryChain): { parent: PinnedDirectory; name: string } {
+  private placeOf(path: string, chain: DirectoryChain, options = { createMissing: true }): { parent: PinnedDirectory; name: string } {
     const parts = path.split('/');
     const name = parts.pop() as string;
-    return { parent: chain.directory(parts, { createMissing: true }), name };
+    return { parent: chain.directory(parts, options), name };
   }
 
   private makeDirectory(path: string, at: string): void {

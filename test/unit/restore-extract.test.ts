@@ -176,6 +176,12 @@ describe('extractArchive', () => {
     assert.equal(file.mtime.toISOString(), '2024-01-02T03:04:05.000Z');
   });
 
+  it('refuses a hard link to a name the archive never gave, and makes no folder for it', async () => {
+    const { destination, result } = await extractCrafted([{ path: 'h', type: 'Link', linkpath: 'missing/dir/file' }]);
+    await assert.rejects(result, /archive entry "h" is a hard link to "missing\/dir\/file", which no earlier entry holds/);
+    assert.deepEqual(await readdir(destination), []);
+  });
+
   it('drops set-user-ID and set-group-ID bits unless asked to keep them; keeps the sticky bit', async () => {
     const entries: CraftedEntry[] = [
       { path: 'shared', type: 'Directory', mode: 0o3777 },
