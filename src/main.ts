@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     limit: new ConcurrencyLimit(settings.maxConcurrentBackups),
     runStates: new RunStateStore(store.volumesDir),
     stagingRoot: join(dataDir, 'staging'),
+    discardTree: (path) => store.moveToTrash(path),
     dataPath: (volume) => store.dataPath(volume),
     dockerReady: new Promise<void>((resolve) => (dockerAnswers = resolve)),
     activity,

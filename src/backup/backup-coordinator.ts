@@ -19,6 +19,12 @@ export interface CoordinatorDeps {
   runStates: RunStateStore;
   /** Where sync mirrors and copies are staged, one folder per volume. */
   stagingRoot: string;
+  /**
+   * Puts a removed volume's staging folder out of the way at once, to be deleted in the background
+   * (VolumeStore.moveToTrash): a mirror of many files takes longer to delete than the engine waits for
+   * Remove. Default: deleted in place.
+   */
+  discardTree?(path: string): Promise<void>;
   dataPath(volume: string): string;
   /** Resolves once the Docker API answers; runs wait for it, the protocol never does. */
   dockerReady: Promise<void>;
@@ -87,7 +93,8 @@ export class BackupCoordinator implements VolumeObserver {
     this.volumes.delete(name);
     this.states.delete(name);
     this.missed.delete(name);
-    await rm(join(this.deps.stagingRoot, name), { recursive: true, force: true });
+    const staging = join(this.deps.stagingRoot, name);
+    await (this.deps.discardTree ? this.deps.discardTree(staging) : rm(staging, { recursive: true, force: true }));
   }
 
   statusOf(volume: Volume): Record<string, unknown> {

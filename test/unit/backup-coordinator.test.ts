@@ -35,6 +35,16 @@ describe('BackupCoordinator', () => {
     assert.equal((await target.list('v')).length, 1);
   });
 
+  it('puts the staging mirror of a removed volume in the trash rather than deleting it in the Remove call', async () => {
+    const discarded: string[] = [];
+    const { coordinator, dir, volume } = await setUpCoordinator({ discardTree: async (path: string) => void discarded.push(path) });
+    await coordinator.volumeAdded(volume);
+    await mkdir(join(dir, 'staging', 'v', 'mirror'), { recursive: true });
+    await coordinator.volumeRemoved('v');
+    assert.deepEqual(discarded, [join(dir, 'staging', 'v')]);
+    await stat(join(dir, 'staging', 'v', 'mirror')); // left to the trash's owner, not deleted here
+  });
+
   it('a removal waits for the backup in progress, which would otherwise recreate the staging mirror', async () => {
     const { coordinator, dir, volume, scheduler } = await setUp();
     await coordinator.volumeAdded(volume);
