@@ -40,9 +40,9 @@ export function packTree(options: PackTreeOptions): PackTreeResult {
   const linkTargets = new Map<string, string>();
   let fileCount = 0;
   for (const walked of walkVolume(root, createExcludeMatcher(options.exclude))) {
-    // Reached from its open parent directory, never by path (walk-volume.ts); the root by its descriptor.
+    // Reached from its open parent directory, never by path (walk-volume.ts); a directory by its handle.
     const at = walked.directory.at(walked.name);
-    const stat = walked.path === '.' ? fstatSync(walked.directory.fd) : ignoreVanished(() => lstatSync(at));
+    const stat = walked.opened ? fstatSync(walked.opened.fd) : ignoreVanished(() => lstatSync(at));
     if (!stat) continue;
     const meta = describe(walked.path, stat);
     if (!meta) continue;

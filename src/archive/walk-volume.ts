@@ -12,6 +12,12 @@ export interface WalkedPath {
    */
   directory: PinnedDirectory;
   name: string;
+  /**
+   * For a directory, the directory itself, opened before it is yielded: describe it by this handle (fstat),
+   * not by its name, so that what is archived as a directory is exactly what the walk then descends into.
+   * A folder swapped for a symlink after readdir is yielded as what it is now, with no handle.
+   */
+  opened?: PinnedDirectory;
 }
 
 /** What a directory that vanished or was swapped for something else (a live backup) fails to open with. */
@@ -32,7 +38,7 @@ export function* walkVolume(root: string, isExcluded: ExcludeMatcher): Generator
   const rootDirectory = PinnedDirectory.open(root);
   const stack: Array<{ path: string; directory: PinnedDirectory; entries: Dirent[]; next: number }> = [];
   try {
-    yield { path: '.', isDirectory: true, directory: rootDirectory, name: '' };
+    yield { path: '.', isDirectory: true, directory: rootDirectory, name: '', opened: rootDirectory };
     // Not so for the root: a missing volume must fail the run, not make an empty archive.
     stack.push({ path: '.', directory: rootDirectory, entries: sortedEntries(rootDirectory), next: 0 });
     while (stack.length > 0) {
@@ -44,12 +50,11 @@ export function* walkVolume(root: string, isExcluded: ExcludeMatcher): Generator
       }
       const entry = top.entries[top.next++];
       const path = top.path === '.' ? entry.name : `${top.path}/${entry.name}`;
-      const isDirectory = isDirectoryEntry(top.directory, entry);
-      if (isExcluded(path, isDirectory)) continue;
-      yield { path, isDirectory, directory: top.directory, name: entry.name };
-      if (!isDirectory) continue;
-      const directory = openIfStillDirectory(top.directory, entry.name);
-      if (directory) stack.push({ path, directory, entries: sortedEntries(directory), next: 0 });
+      const listedAsDirectory = isDirectoryEntry(top.directory, entry);
+      if (isExcluded(path, listedAsDirectory)) continue;
+      const opened = listedAsDirectory ? openIfStillDirectory(top.directory, entry.name) : undefined;
+      yield { path, isDirectory: opened !== undefined, directory: top.directory, name: entry.name, opened };
+      if (opened) stack.push({ path, directory: opened, entries: sortedEntries(opened), next: 0 });
     }
   } finally {
     for (const { directory } of stack) if (directory !== rootDirectory) directory.close();
