@@ -8,7 +8,7 @@ import { containerEvents, stoppedThenStarted, isRunning, waitForRunAfter, waitUn
 import { docker, run } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
 import { markEngineLog, pluginLogSince } from '../helpers/engine-log';
-import { installFreshPlugin, PLUGIN, pluginId, pluginPid } from '../helpers/plugin';
+import { installFreshPlugin, PLUGIN, pluginId, killPlugin, waitForPluginRestart } from '../helpers/plugin';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { removeObjectsWithPrefix, useUniquePrefix } from '../helpers/unique-prefix';
 
@@ -38,14 +38,7 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
     // The user removes a stopped container while the plugin is down: the journal still names it.
     await docker(['rm', removedMeanwhile]);
     const logMark = await markEngineLog();
-    const killed = await pluginPid();
-    assert.ok(killed, 'the plugin process is found');
-    process.kill(killed, 'SIGKILL');
-
-    await eventually('the engine restarted the plugin', async () => {
-      const pid = await pluginPid();
-      return pid !== undefined && pid !== killed;
-    }, 60_000);
+    await waitForPluginRestart(await killPlugin());
     await waitUntilRunning(app, 'the app runs again');
     const interrupted = partial.slice('.partial-'.length);
     assert.ok(!(await completeArchives(volume)).includes(interrupted), `${interrupted} must not look complete`);

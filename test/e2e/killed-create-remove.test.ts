@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { docker } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
 import { backupvolJson } from '../helpers/host-cli';
-import { HOST_DATA_DIR, hostVolumeDir, installFreshPlugin, PLUGIN, pluginPid } from '../helpers/plugin';
+import { HOST_DATA_DIR, hostVolumeDir, installFreshPlugin, PLUGIN, killPlugin, waitForPluginRestart } from '../helpers/plugin';
 import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { assertSameTree } from '../helpers/tree-compare';
 import { useUniquePrefix } from '../helpers/unique-prefix';
@@ -17,13 +17,7 @@ const FILL = 'for d in 1 2 3 4 5 6; do mkdir -p /data/d$d && for f in $(seq 1 10
 /** Kills the plugin once `ready()` holds, and waits until the engine has started a new one. */
 async function killPluginWhen(what: string, ready: () => boolean): Promise<void> {
   await eventually(what, async () => ready(), 60_000, 10);
-  const killed = await pluginPid();
-  assert.ok(killed, 'the plugin process is found');
-  process.kill(killed, 'SIGKILL');
-  await eventually('the engine restarted the plugin', async () => {
-    const pid = await pluginPid();
-    return pid !== undefined && pid !== killed;
-  }, 60_000);
+  await waitForPluginRestart(await killPlugin());
   await eventually('the restarted plugin answers', async () => {
     await backupvolJson(['ls']);
     return true;

@@ -7,7 +7,7 @@ import { isRunning, waitUntilRunning } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
 import { backupvolCli, backupvolJson } from '../helpers/host-cli';
-import { hostVolumeDir, installFreshPlugin, PLUGIN, pluginPid } from '../helpers/plugin';
+import { hostVolumeDir, installFreshPlugin, PLUGIN, killPlugin } from '../helpers/plugin';
 import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { assertSameTree } from '../helpers/tree-compare';
 import { useUniquePrefix } from '../helpers/unique-prefix';
@@ -55,9 +55,7 @@ describe('a plugin killed during the quiesced pass of a sync snapshot', { timeou
         await waitUntilRunning(writer, 'the writer runs again before the next attempt');
         continue;
       }
-      const killed = await pluginPid();
-      assert.ok(killed, 'the plugin process is found');
-      process.kill(killed, 'SIGKILL');
+      await killPlugin();
       interrupted = backup;
     }
     assert.notEqual((await interrupted).code, 0, 'the interrupted backup did not succeed');

@@ -7,7 +7,7 @@ import { containerEvents, isRunning, stoppedThenStarted, waitForRunAfter } from 
 import { docker } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
 import { backupvolCli } from '../helpers/host-cli';
-import { hostVolumeDir, installFreshPlugin, PLUGIN, pluginPid } from '../helpers/plugin';
+import { hostVolumeDir, installFreshPlugin, PLUGIN, killPlugin, waitForPluginRestart } from '../helpers/plugin';
 import { desiredReplicas, ensureSwarm, leaveSwarm, nodeName, serviceStory, waitForRunningTasks } from '../helpers/swarm';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { useUniquePrefix } from '../helpers/unique-prefix';
@@ -171,15 +171,9 @@ describe('Docker Swarm mode (single-node swarm)', { timeout: 900_000 }, () => {
       partial = (await allArchiveFiles(folder(volume))).find((name) => name.startsWith('.partial-')) ?? '';
       return partial !== '' && (await desiredReplicas(service)) === 0;
     }, 90_000);
-    const killed = await pluginPid();
-    assert.ok(killed, 'the plugin process is found');
-    process.kill(killed, 'SIGKILL');
+    const killed = await killPlugin();
     assert.notEqual((await backup).code, 0, 'the interrupted backup is not reported as done');
-
-    await eventually('the engine restarted the plugin', async () => {
-      const pid = await pluginPid();
-      return pid !== undefined && pid !== killed;
-    }, 60_000);
+    await waitForPluginRestart(killed);
     await eventually('the service is back at 2 replicas', async () => (await desiredReplicas(service)) === 2, 60_000);
     await waitForRunningTasks(service, 2);
     const interrupted = partial.slice('.partial-'.length);

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { docker, run } from './docker-cli';
+import { eventually } from './eventually';
 
 /** The name the suite installs the plugin under, as users do (`--alias backupvol`). */
 export const PLUGIN = 'backupvol';
@@ -89,4 +90,20 @@ export async function pluginPid(): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** SIGKILLs the plugin's Node process, as the OOM killer or a crash would; returns its pid. */
+export async function killPlugin(): Promise<number> {
+  const pid = await pluginPid();
+  if (pid === undefined) throw new Error('the plugin process is not found');
+  process.kill(pid, 'SIGKILL');
+  return pid;
+}
+
+/** Waits until the engine has started the plugin again after `killed` (a new process). */
+export async function waitForPluginRestart(killed: number): Promise<void> {
+  await eventually('the engine restarted the plugin', async () => {
+    const pid = await pluginPid();
+    return pid !== undefined && pid !== killed;
+  }, 60_000);
 }
