@@ -35,7 +35,6 @@ describe('a killed plugin that the engine does not bring back', { timeout: 600_0
   });
 
   after(async () => {
-    if (!(await pluginEnabled())) await enablePlugin();
     await docker(['rm', '-f', app]).catch(() => undefined);
     await docker(['volume', 'rm', '-f', volume]).catch(() => undefined);
   });
@@ -50,23 +49,28 @@ describe('a killed plugin that the engine does not bring back', { timeout: 600_0
       return partial && !(await isRunning(app));
     }, 90_000);
 
-    await killEveryPluginProcess(8);
-    await eventually('the engine gave up restarting the plugin', async () => !(await pluginEnabled()), 60_000);
-    assert.equal(await isRunning(app), false, 'nothing started the app: no plugin process ever got that far');
+    // Enabled again at the end whatever happens: the prefix's clean-up needs the plugin to remove the volume.
+    try {
+      await killEveryPluginProcess(8);
+      await eventually('the engine gave up restarting the plugin', async () => !(await pluginEnabled()), 60_000);
+      assert.equal(await isRunning(app), false, 'nothing started the app: no plugin process ever got that far');
 
-    const ls = await backupvolCli(['ls']);
-    assert.equal(ls.code, 1);
-    assert.match(ls.stderr, /the backupvol plugin is disabled .*the engine gave up restarting it after its process died/);
-    assert.match(ls.stderr, /backupvol recover/);
-    assert.match(ls.stderr, /docker plugin enable backupvol/);
+      const ls = await backupvolCli(['ls']);
+      assert.equal(ls.code, 1);
+      assert.match(ls.stderr, /the backupvol plugin is disabled .*the engine gave up restarting it after its process died/);
+      assert.match(ls.stderr, /backupvol recover/);
+      assert.match(ls.stderr, /docker plugin enable backupvol/);
 
-    const recovered = await backupvolCli(['recover', '--json']);
-    assert.equal(recovered.code, 0, recovered.stdout + recovered.stderr);
-    assert.deepEqual(JSON.parse(recovered.stdout), { wasRunning: false, volumes: [{ volume, stillDown: [] }] });
-    assert.ok(await isRunning(app), 'the app runs once backupvol recover returned');
-    assert.equal((await backupvolCli(['ls'])).code, 0, 'the plugin answers again');
-    const running = await backupvolCli(['recover']);
-    assert.equal(running.code, 0);
-    assert.match(running.stdout, /The backupvol plugin is running/);
+      const recovered = await backupvolCli(['recover', '--json']);
+      assert.equal(recovered.code, 0, recovered.stdout + recovered.stderr);
+      assert.deepEqual(JSON.parse(recovered.stdout), { wasRunning: false, volumes: [{ volume, stillDown: [] }] });
+      assert.ok(await isRunning(app), 'the app runs once backupvol recover returned');
+      assert.equal((await backupvolCli(['ls'])).code, 0, 'the plugin answers again');
+      const running = await backupvolCli(['recover']);
+      assert.equal(running.code, 0);
+      assert.match(running.stdout, /The backupvol plugin is running/);
+    } finally {
+      if (!(await pluginEnabled())) await enablePlugin();
+    }
   });
 });
