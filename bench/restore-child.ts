@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { archiveReadBytes, extractArchive } from '../src/restore/extract-archive';
+import { archiveReadBytes, extractArchive } from '../src/archive/extract-archive';
 import type { Compression } from '../src/volumes/volume-options';
 import { runNodeChild } from './node-child';
 

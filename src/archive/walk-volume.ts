@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
-import { PinnedDirectory } from '../util/pinned-directory';
+import { PinnedDirectory } from '../shared/pinned-directory';
 import type { ExcludeMatcher } from './exclude-matcher';
 
 /** A path relative to the walked root ('.' for the root itself), in the order tar should store it. */

@@ -1,9 +1,9 @@
 import Docker from 'dockerode';
-import type { ArchiveRow, VolumeRow } from '../admin/admin-service';
-import type { RestoreRecord, RunRecord, VerifyRecord } from '../status/run-state-store';
-import { parseOwnRestoreSource } from '../restore/restore-source';
-import { assertValidVolumeName } from '../volumes/volume-name';
-import { formatBytes, formatDuration, formatTable, formatTime } from './format';
+import type { ArchiveRow, VolumeRow } from '../runs/admin-service';
+import type { RestoreRecord, RunRecord, VerifyRecord } from '../runs/run-state-store';
+import { parseOwnRestoreSource } from '../runs/restore/restore-source';
+import { assertValidVolumeName } from '../vocabulary/volume-name';
+import { formatBytes, formatDuration, formatTable, formatTime } from '../shared/format';
 import { callPlugin } from './plugin-client';
 import { ProgressLine } from './progress-line';
 import { recoverPlugin } from './recover';

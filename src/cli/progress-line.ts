@@ -1,5 +1,5 @@
-import type { ProgressReport } from '../admin/admin-service';
-import { formatBytes } from './format';
+import type { ProgressReport } from '../runs/admin-service';
+import { formatBytes } from '../shared/format';
 
 /**
  * One line on stderr, rewritten in place while an operation runs, and only when stderr is a terminal:

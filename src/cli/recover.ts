@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import { setTimeout as delay } from 'node:timers/promises';
-import { StopJournal } from '../quiesce/stop-journal';
+import { StopJournal } from '../engine/stop-journal';
 import { callPlugin, PluginDownError } from './plugin-client';
 
 export interface RecoverOutcome {

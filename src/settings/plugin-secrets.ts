@@ -1,5 +1,5 @@
 import { loadArchiveKeys, secretValuesOf, type ArchiveKeys } from '../crypto/archive-keys';
-import { loadRemoteSettings, type RemoteSettings } from '../targets/target-settings';
+import { loadRemoteSettings, type RemoteSettings } from './target-settings';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,7 +1,7 @@
 import { lstat, readdir } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { createExcludeMatcher } from '../archive/exclude-matcher';
-import { ConcurrencyLimit } from '../util/concurrency-limit';
+import { ConcurrencyLimit } from '../shared/concurrency-limit';
 import { childPath, isGone, underRoot } from './byte-path';
 
 export interface TreeSize {

@@ -16,7 +16,7 @@ import {
   type Dirent,
 } from 'node:fs';
 import { createExcludeMatcher, type ExcludeMatcher } from '../archive/exclude-matcher';
-import { PinnedDirectory } from '../util/pinned-directory';
+import { PinnedDirectory } from '../shared/pinned-directory';
 import { childPath, isGone, lstatIfExists, nameKey, underRoot } from './byte-path';
 import { applyMetadata, sameMtime, type EntryMetadata, type MetadataPolicy } from './entry-metadata';
 

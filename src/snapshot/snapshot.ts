@@ -1,5 +1,5 @@
-import type { Logger } from '../logging/logger';
-import type { Resume } from '../quiesce/stop-containers';
+import type { Logger } from '../shared/logger';
+import type { Resume } from '../engine/stop-containers';
 import type { SnapshotMode } from '../volumes/volume-options';
 import type { SpaceProbes } from './check-room';
 import type { SyncStats } from './sync-mirror';

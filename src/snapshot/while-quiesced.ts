@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { Resume } from '../quiesce/stop-containers';
+import type { Resume } from '../engine/stop-containers';
 
 /**
  * Runs `work` with the containers stopped and starts them again whatever happened. Downtime runs from

@@ -1,5 +1,5 @@
-import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
-import { parseArchiveName } from '../backup/archive-name';
+import { manifestName, type ArchiveManifest } from '../vocabulary/archive-manifest';
+import { parseArchiveName } from '../vocabulary/archive-name';
 import type { StoredArchive } from './target';
 
 /** Names a run writes under before renaming (archives and, on remote targets, manifests). */

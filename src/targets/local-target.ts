@@ -3,8 +3,8 @@ import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
-import { syncDirectory, writeFileAtomically } from '../volumes/atomic-file';
+import { manifestName, type ArchiveManifest } from '../vocabulary/archive-manifest';
+import { syncDirectory, writeFileAtomically } from '../shared/atomic-file';
 import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
 import type { ArchiveUpload, OpenOptions, StoredArchive, Target } from './target';
 

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import type { ArchiveManifest } from '../backup/archive-manifest';
-import type { DockerApi } from '../docker/docker-api';
-import { writeFileAtomically } from '../volumes/atomic-file';
+import type { ArchiveManifest } from '../vocabulary/archive-manifest';
+import type { DockerApi } from '../engine/docker-api';
+import { writeFileAtomically } from '../shared/atomic-file';
 import type { ArchiveUpload, OpenOptions, StoredArchive, Target } from './target';
 
 const ASK_TIMEOUT_MS = 2_000;

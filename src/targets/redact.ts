@@ -1,4 +1,4 @@
-import type { Redactor } from '../logging/redact';
+import type { Redactor } from '../shared/redact';
 
 /**
  * An Error whose message names the target and carries no secret. Library errors can echo request URLs

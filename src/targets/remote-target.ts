@@ -1,11 +1,11 @@
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { manifestName, type ArchiveManifest } from '../backup/archive-manifest';
-import type { Redactor } from '../logging/redact';
+import { manifestName, type ArchiveManifest } from '../vocabulary/archive-manifest';
+import type { Redactor } from '../shared/redact';
 import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
 import { targetError } from './redact';
 import { DEFAULT_STALL_MS } from './stall-default';
-import { StallGuardStream, StallWatch, withinStall } from '../util/stall-watch';
+import { StallGuardStream, StallWatch, withinStall } from '../shared/stall-watch';
 import type { RemoteStore, StoreSession } from './remote-store';
 import type { ArchiveUpload, StoredArchive, Target } from './target';
 

@@ -12,7 +12,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { bodyUpload, type RemoteStore, type StoreSession, type StoreUpload } from './remote-store';
 import { DEFAULT_STALL_MS } from './stall-default';
-import type { S3Settings } from './target-settings';
+import type { S3Settings } from '../settings/target-settings';
 
 /** 5 MiB, S3's smallest part: at most PART_BYTES * QUEUE_SIZE of an archive is in memory. */
 const PART_BYTES = 5 * 1024 * 1024;

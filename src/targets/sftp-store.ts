@@ -4,7 +4,7 @@ import SftpClient from 'ssh2-sftp-client';
 import { isKnownHostKey } from './known-hosts';
 import type { RemoteStore, StoreSession, StoreUpload } from './remote-store';
 import { DEFAULT_STALL_MS } from './stall-default';
-import type { SftpSettings } from './target-settings';
+import type { SftpSettings } from '../settings/target-settings';
 
 /** An unreachable or silent server fails the run after this long instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 15_000;

@@ -1,4 +1,4 @@
-import { createRedactor, type Redactor } from '../logging/redact';
+import { createRedactor, type Redactor } from '../shared/redact';
 import type { TargetName } from '../volumes/volume-options';
 import { LocalTarget } from './local-target';
 import { NodeFolderTarget, type ArchiveFolders } from './node-folder-target';
@@ -6,7 +6,7 @@ import { RemoteTarget } from './remote-target';
 import { S3Store } from './s3-store';
 import { SftpStore } from './sftp-store';
 import type { Target } from './target';
-import type { RemoteSettings } from './target-settings';
+import type { RemoteSettings } from '../settings/target-settings';
 import { TargetReader } from './target-reader';
 import { WebdavStore } from './webdav-store';
 

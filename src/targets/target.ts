@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import type { ArchiveManifest } from '../backup/archive-manifest';
+import type { ArchiveManifest } from '../vocabulary/archive-manifest';
 
 /** How to read an archive; a hint a target may ignore (remote ones read as their library does). */
 export interface OpenOptions {

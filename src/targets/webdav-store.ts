@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { WebDAVClient } from 'webdav' with { 'resolution-mode': 'import' };
 import { bodyUpload, type RemoteStore, type StoreSession, type StoreUpload } from './remote-store';
-import type { WebdavSettings } from './target-settings';
+import type { WebdavSettings } from '../settings/target-settings';
 
 /** The webdav client is an ES module; this plugin is CommonJS, so it is loaded on first use. */
 const loadWebdav = () => import('webdav');

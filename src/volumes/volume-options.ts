@@ -1,8 +1,8 @@
 import { validateDetailed } from 'node-cron';
-import { parseRestoreSource } from '../restore/restore-source';
-import { parseRetention } from '../retention/parse-retention';
-import type { RetentionPolicy } from '../retention/policy';
-import { DURATION_FORMS, parseDuration } from './duration';
+import { parseRestoreSource } from '../runs/restore/restore-source';
+import { parseRetention } from './retention-option';
+import type { RetentionPolicy } from '../vocabulary/retention-policy';
+import { DURATION_FORMS, parseDuration } from '../shared/duration';
 
 export type Compression = 'gzip' | 'zstd' | 'none';
 export type Encryption = 'none' | 'gpg' | 'age';

@@ -1,11 +1,11 @@
 import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Logger } from '../logging/logger';
-import type { Mounter } from '../mount/bind-mounter';
-import type { VolumeDriver, VolumeInfo, VolumeSummary } from '../protocol/volume-driver';
-import { KeyedLock } from '../util/keyed-lock';
+import type { Logger } from '../shared/logger';
+import type { Mounter } from './bind-mounter';
+import type { VolumeDriver, VolumeInfo, VolumeSummary } from './volume-driver';
+import { KeyedLock } from '../shared/keyed-lock';
 import { parseVolumeOptions, type Encryption, type OptionDefaults, type VolumeOptions } from './volume-options';
-import { assertValidVolumeName } from './volume-name';
+import { assertValidVolumeName } from '../vocabulary/volume-name';
 import type { VolumeRecord, VolumeStore } from './volume-store';
 
 /** A known volume: its persisted record and the options derived from it with today's defaults. */

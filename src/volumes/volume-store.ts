@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { syncDirectory, writeFileAtomically } from './atomic-file';
+import { syncDirectory, writeFileAtomically } from '../shared/atomic-file';
 
 /** What is persisted for a volume. Nothing derived, nothing secret. */
 export interface VolumeRecord {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunRecord } from '../../src/status/run-state-store';
-import { loadRemoteSettings } from '../../src/targets/target-settings';
+import type { RunRecord } from '../../src/runs/run-state-store';
+import { loadRemoteSettings } from '../../src/settings/target-settings';
 import { TargetSet } from '../../src/targets/target-set';
 import type { TargetName } from '../../src/volumes/volume-options';
 import { completeArchives } from '../helpers/archives';

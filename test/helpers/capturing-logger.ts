@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { createLogger, type Logger } from '../../src/logging/logger';
-import { createRedactor } from '../../src/logging/redact';
+import { createLogger, type Logger } from '../../src/shared/logger';
+import { createRedactor } from '../../src/shared/redact';
 
 /** A debug-level logger with the plugin's format (and its masking of `secrets`) whose output lands in `lines`. */
 export function capturingLogger(secrets: readonly string[] = []): { logger: Logger; lines: string[] } {

@@ -1,4 +1,4 @@
-import { NoSuchObjectError, type ContainerFacts, type DockerApi, type ExecResult, type ObjectSpec, type ServiceFacts, type SwarmInfo } from '../../src/docker/docker-api';
+import { NoSuchObjectError, type ContainerFacts, type DockerApi, type ExecResult, type ObjectSpec, type ServiceFacts, type SwarmInfo } from '../../src/engine/docker-api';
 
 /**
  * An in-memory engine: containers that can be stopped, started and exec'd into, and Swarm services that

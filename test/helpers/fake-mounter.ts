@@ -1,4 +1,4 @@
-import type { Mounter } from '../../src/mount/bind-mounter';
+import type { Mounter } from '../../src/volumes/bind-mounter';
 
 /** Records bind mounts instead of making them, so the registry can be tested without privileges. */
 export class FakeMounter implements Mounter {

@@ -1,4 +1,4 @@
-import type { ArchiveManifest } from '../../src/backup/archive-manifest';
+import type { ArchiveManifest } from '../../src/vocabulary/archive-manifest';
 
 /** A manifest for target tests, of volume v: only the fields a target looks at matter. */
 export function sampleManifest(archive: string, created: string, bytes = 5): ArchiveManifest {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { RunSummary } from '../../src/notify/run-summary';
+import type { RunSummary } from '../../src/runs/run-summary';
 
 /** One post a backupvol notification made. */
 export interface WebhookPost {

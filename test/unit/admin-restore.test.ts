@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AdminService } from '../../src/admin/admin-service';
-import { createSilentLogger } from '../../src/logging/logger';
-import { StopJournal } from '../../src/quiesce/stop-journal';
-import type { ArchiveManifest } from '../../src/backup/archive-manifest';
+import { AdminService } from '../../src/runs/admin-service';
+import { createSilentLogger } from '../../src/shared/logger';
+import { StopJournal } from '../../src/engine/stop-journal';
+import type { ArchiveManifest } from '../../src/vocabulary/archive-manifest';
 import type { StoredArchive } from '../../src/targets/target';
 import type { ArchiveSource } from '../../src/targets/target-reader';
-import { VolumeActivity } from '../../src/util/volume-activity';
+import { VolumeActivity } from '../../src/runs/volume-activity';
 import { parseVolumeOptions, type Encryption } from '../../src/volumes/volume-options';
 import type { Volume, VolumeRegistry } from '../../src/volumes/volume-registry';
 import { setUpCoordinator } from './coordinator-fixtures';

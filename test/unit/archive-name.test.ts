@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compressionOfArchive, formatArchiveName, parseArchiveName } from '../../src/backup/archive-name';
+import { compressionOfArchive, formatArchiveName, parseArchiveName } from '../../src/vocabulary/archive-name';
 
 describe('archive names', () => {
   const at = new Date('2026-11-22T03:04:05.678Z');

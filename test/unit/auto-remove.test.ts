@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LABELS } from '../../src/quiesce/labels';
-import { planQuiesce, QuiesceConflictError } from '../../src/quiesce/plan-quiesce';
+import { LABELS } from '../../src/engine/labels';
+import { planQuiesce, QuiesceConflictError } from '../../src/engine/plan-quiesce';
 import { container } from '../helpers/fake-docker';
 import { setUpCoordinator } from './coordinator-fixtures';
 

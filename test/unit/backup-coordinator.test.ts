@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { RunStateStore } from '../../src/status/run-state-store';
+import { RunStateStore } from '../../src/runs/run-state-store';
 
 import { setUpCoordinator } from './coordinator-fixtures';
 

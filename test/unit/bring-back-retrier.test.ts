@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { createSilentLogger } from '../../src/logging/logger';
-import { BringBackRetrier } from '../../src/quiesce/bring-back-retrier';
-import { StopJournal } from '../../src/quiesce/stop-journal';
-import { VolumeActivity } from '../../src/util/volume-activity';
+import { createSilentLogger } from '../../src/shared/logger';
+import { BringBackRetrier } from '../../src/engine/bring-back-retrier';
+import { StopJournal } from '../../src/engine/stop-journal';
+import { VolumeActivity } from '../../src/runs/volume-activity';
 import { container, FakeDocker } from '../helpers/fake-docker';
 import { makeTempDir } from '../helpers/temp-dir';
 import { setUpCoordinator } from './coordinator-fixtures';

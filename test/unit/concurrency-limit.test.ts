@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConcurrencyLimit } from '../../src/util/concurrency-limit';
+import { ConcurrencyLimit } from '../../src/shared/concurrency-limit';
 
 describe('ConcurrencyLimit', () => {
   it('never runs more than the limit at once, even when work is queued while a slot is handed over', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EntryGuard, normalizeEntryPath } from '../../src/restore/entry-guard';
+import { EntryGuard, normalizeEntryPath } from '../../src/archive/entry-guard';
 
 describe('normalizeEntryPath', () => {
   it('keeps paths that are already normal and normalizes the others', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { isLocalFileOutput } from '../../src/archive/local-file-output';
-import { MultiUpload } from '../../src/backup/multi-upload';
+import { MultiUpload } from '../../src/runs/backup/multi-upload';
 import { LocalTarget } from '../../src/targets/local-target';
 import type { Target } from '../../src/targets/target';
 import { makeTempDir } from '../helpers/temp-dir';

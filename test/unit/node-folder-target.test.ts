@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
-import type { SwarmInfo } from '../../src/docker/docker-api';
+import type { SwarmInfo } from '../../src/engine/docker-api';
 import { LocalTarget } from '../../src/targets/local-target';
 import { NodeFolderTarget, SwarmNodeFolder } from '../../src/targets/node-folder-target';
 import { sampleManifest } from '../helpers/target-fixtures';

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createSilentLogger } from '../../src/logging/logger';
-import { createProtocolApp } from '../../src/protocol/routes';
-import { listenOnUnixSocket } from '../../src/protocol/unix-socket-server';
-import type { VolumeDriver, VolumeInfo } from '../../src/protocol/volume-driver';
+import { createSilentLogger } from '../../src/shared/logger';
+import { createProtocolApp } from '../../src/plugin/protocol-routes';
+import { listenOnUnixSocket } from '../../src/plugin/unix-socket-server';
+import type { VolumeDriver, VolumeInfo } from '../../src/volumes/volume-driver';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createSilentLogger } from '../../src/logging/logger';
-import { describeStopped } from '../../src/quiesce/plan-from-engine';
-import { isSecretName, maskCredentials, redactSpec } from '../../src/quiesce/redact-spec';
-import { runLabelCommands } from '../../src/quiesce/stop-containers';
+import { createSilentLogger } from '../../src/shared/logger';
+import { describeStopped } from '../../src/engine/plan-from-engine';
+import { isSecretName, maskCredentials, redactSpec } from '../../src/engine/redact-spec';
+import { runLabelCommands } from '../../src/engine/stop-containers';
 import { container, FakeDocker } from '../helpers/fake-docker';
 
 const SECRET = 'Hunter2-s3cr3t';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Target } from '../../src/targets/target';
-import { loadRemoteSettings } from '../../src/targets/target-settings';
+import { loadRemoteSettings } from '../../src/settings/target-settings';
 import { TargetSet } from '../../src/targets/target-set';
 import type { TargetName } from '../../src/volumes/volume-options';
 import { freePort } from '../helpers/free-port';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createSilentLogger } from '../../src/logging/logger';
-import { replayAfterFailedStart } from '../../src/quiesce/replay-after-failed-start';
-import { StopJournal } from '../../src/quiesce/stop-journal';
+import { createSilentLogger } from '../../src/shared/logger';
+import { replayAfterFailedStart } from '../../src/engine/replay-after-failed-start';
+import { StopJournal } from '../../src/engine/stop-journal';
 import { container, FakeDocker } from '../helpers/fake-docker';
 import { makeTempDir } from '../helpers/temp-dir';
 

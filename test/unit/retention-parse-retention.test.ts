@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseRetention } from '../../src/retention/parse-retention';
+import { parseRetention } from '../../src/volumes/retention-option';
 
 const HOUR = 3_600_000;
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { calendarPeriod, isoWeek } from '../../src/retention/calendar-period';
-import { CALENDAR_BUCKETS, type CalendarBucket, type RetentionPolicy } from '../../src/retention/policy';
-import { selectPrunable, type DatedArchive } from '../../src/retention/select-prunable';
+import { calendarPeriod, isoWeek } from '../../src/runs/retention/calendar-period';
+import { CALENDAR_BUCKETS, type CalendarBucket, type RetentionPolicy } from '../../src/vocabulary/retention-policy';
+import { selectPrunable, type DatedArchive } from '../../src/runs/retention/select-prunable';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

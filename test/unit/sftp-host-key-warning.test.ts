@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { runBackup } from '../../src/backup/run-backup';
-import { StopJournal } from '../../src/quiesce/stop-journal';
-import { loadRemoteSettings } from '../../src/targets/target-settings';
+import { runBackup } from '../../src/runs/backup/run-backup';
+import { StopJournal } from '../../src/engine/stop-journal';
+import { loadRemoteSettings } from '../../src/settings/target-settings';
 import { SFTP_ANY_HOST_KEY, TargetSet } from '../../src/targets/target-set';
 import { parseVolumeOptions } from '../../src/volumes/volume-options';
 import type { Volume } from '../../src/volumes/volume-registry';

@@ -3,7 +3,7 @@ import { chmod, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { loadRemoteSettings } from '../../src/targets/target-settings';
+import { loadRemoteSettings } from '../../src/settings/target-settings';
 import { TargetSet } from '../../src/targets/target-set';
 import { startSftpServer, type SftpTestServer } from '../helpers/sftp-server';
 import { makeTempDir } from '../helpers/temp-dir';

@@ -3,7 +3,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { StallError, StallGuardStream, StallWatch, withinStall } from '../../src/util/stall-watch';
+import { StallError, StallGuardStream, StallWatch, withinStall } from '../../src/shared/stall-watch';
 
 /** A sink that takes `takes` chunks and then never calls back again: a server that stopped reading. */
 function stallingSink(takes: number): Writable & { received: number } {

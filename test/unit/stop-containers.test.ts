@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createSilentLogger } from '../../src/logging/logger';
-import { restartJournaledContainers } from '../../src/quiesce/restart-journaled';
-import { runLabelCommands, stopContainers } from '../../src/quiesce/stop-containers';
-import { StopJournal } from '../../src/quiesce/stop-journal';
+import { createSilentLogger } from '../../src/shared/logger';
+import { restartJournaledContainers } from '../../src/engine/restart-journaled';
+import { runLabelCommands, stopContainers } from '../../src/engine/stop-containers';
+import { StopJournal } from '../../src/engine/stop-journal';
 import { capturingLogger } from '../helpers/capturing-logger';
 import { container, FakeDocker, service } from '../helpers/fake-docker';
 import { makeTempDir } from '../helpers/temp-dir';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createSilentLogger } from '../../src/logging/logger';
+import { createSilentLogger } from '../../src/shared/logger';
 import type { OptionDefaults } from '../../src/volumes/volume-options';
 import { VolumeRegistry } from '../../src/volumes/volume-registry';
 import { VolumeStore } from '../../src/volumes/volume-store';

@@ -1,0 +1,223 @@
+import { createArchive } from '../../archive/create-archive';
+import { encryptionStage } from '../../crypto/archive-cipher';
+import { missingKeySetting, NO_KEYS, type ArchiveKeys } from '../../crypto/archive-keys';
+import type { DockerApi } from '../../engine/docker-api';
+import type { Logger } from '../../shared/logger';
+import { describeStopped, planFromEngine, quiesceTimeouts, type StopTimeouts } from '../../engine/plan-from-engine';
+import { runLabelCommands, stopContainers } from '../../engine/stop-containers';
+import type { StopJournal } from '../../engine/stop-journal';
+import { selectPrunable } from '../retention/select-prunable';
+import { takeSnapshot } from '../../snapshot/take-snapshot';
+import type { RunRecord, RunTrigger } from '../run-state-store';
+import type { Target } from '../../targets/target';
+import type { TargetProvider } from '../../targets/target-set';
+import { MultiUpload } from './multi-upload';
+import type { VolumeOptions } from '../../volumes/volume-options';
+import type { ArchiveManifest } from '../../vocabulary/archive-manifest';
+import { formatArchiveName } from '../../vocabulary/archive-name';
+import { verifyArchive } from '../restore/verify-archive';
+
+export interface BackupDeps extends StopTimeouts {
+  docker: DockerApi;
+  journal: StopJournal;
+  targets: TargetProvider;
+  logger: Logger;
+  /** The encryption settings (GPG_PASSPHRASE, AGE_*); without them only encryption none works. */
+  keys?: ArchiveKeys;
+  /** HOOK_TIMEOUT: seconds an archive-pre or archive-post command may run. */
+  hookTimeoutSeconds?: number;
+}
+
+export interface BackupRequest {
+  volume: string;
+  options: VolumeOptions;
+  rawOptions: Record<string, string>;
+  dataPath: string;
+  stagingDir: string;
+  trigger: RunTrigger;
+  /** Aborted when the plugin stops: nothing more is stopped, the archive is abandoned, what was stopped comes back. */
+  signal?: AbortSignal;
+}
+
+/**
+ * One backup run, top to bottom: decide what to stop, run archive-pre commands, snapshot (stopping and
+ * restarting inside), archive the snapshot to the target, write the manifest, run archive-post commands,
+ * prune. Any failure leaves no complete-looking archive and everything stopped started again.
+ */
+export async function runBackup(deps: BackupDeps, request: BackupRequest): Promise<RunRecord> {
+  const { docker, journal, targets, logger } = deps;
+  const { volume, options } = request;
+  const startedAt = new Date();
+  const record: RunRecord = {
+    trigger: request.trigger,
+    startedAt: startedAt.toISOString(),
+    finishedAt: startedAt.toISOString(),
+    result: 'failed',
+    durationMs: 0,
+    quiesced: false,
+    stopped: [],
+  };
+  const archive = formatArchiveName(volume, startedAt, options.compression, options.encryption);
+  let upload: MultiUpload | undefined;
+  try {
+    // Before anything is stopped: keys removed since the volume was created fail the run here.
+    const keys = deps.keys ?? NO_KEYS;
+    const missingKey = missingKeySetting(options.encryption, keys, options.verify);
+    if (missingKey) throw new Error(missingKey);
+    // Said once per run, not only at start: a log read after a run shows it beside that run.
+    for (const warning of targets.warnings?.(options.targets) ?? []) logger.warn(`Backup of volume ${volume}: ${warning}`);
+    // An unreachable target is failed here, before anything is stopped (the run fails when all are).
+    const multi = await MultiUpload.prepare(
+      options.targets.map((name) => targets.get(name)),
+      volume,
+      (text) => targets.redact(text),
+    );
+    upload = multi;
+    const plan = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
+    record.stopped = plan.stop.map((stop) => stop.name);
+    record.scaled = plan.scale.map((scale) => scale.name);
+    await runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger, timeoutSeconds: deps.hookTimeoutSeconds });
+    const specs = await describeStopped(docker, plan, logger);
+
+    const snapshot = await takeSnapshot({
+      mode: options.snapshot,
+      source: request.dataPath,
+      stagingDir: request.stagingDir,
+      exclude: options.exclude,
+      logger,
+      quiesce: async () => {
+        request.signal?.throwIfAborted();
+        const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger });
+        if (request.signal?.aborted) {
+          await resume();
+          request.signal.throwIfAborted();
+        }
+        return async () => {
+          const { gone } = await resume();
+          if (gone.length > 0) record.gone = gone;
+        };
+      },
+    });
+    record.snapshotMode = snapshot.modeUsed;
+    record.fellBackReason = snapshot.fellBackReason;
+    record.quiesced = options.stop !== 'none';
+    let archived: Awaited<ReturnType<typeof createArchive>>;
+    try {
+      logger.info(`Archiving volume ${volume} to ${options.targets.join(',')} as ${archive}`);
+      await multi.begin(archive);
+      archived = await createArchive({
+        sourceDir: snapshot.archiveRoot,
+        compression: options.compression,
+        exclude: options.exclude,
+        output: multi.stream,
+        encrypt: encryptionStage(options.encryption, keys),
+        signal: request.signal,
+      });
+      await multi.commit();
+    } catch (error) {
+      // In direct mode release() starts the containers again: it must run, and must not hide this error.
+      // It comes before the targets' cleanup (the catch below): a target that hung may take its whole
+      // TRANSFER_STALL_TIMEOUT to fail that too, and the containers need not wait for it.
+      await snapshot.release().catch((releaseError: Error) => logger.error(`After a failed archive, ${releaseError.message}`));
+      throw error;
+    }
+    await snapshot.release();
+    record.downtimeMs = snapshot.downtimeMs;
+
+    const manifest: ArchiveManifest = {
+      volume,
+      archive,
+      options: request.rawOptions,
+      created: startedAt.toISOString(),
+      bytes: archived.bytes,
+      fileCount: archived.fileCount,
+      sha256: archived.sha256,
+      compression: options.compression,
+      encryption: options.encryption,
+      snapshotMode: snapshot.modeUsed,
+      fellBackReason: snapshot.fellBackReason,
+      quiesced: record.quiesced,
+      durations: { totalMs: Date.now() - startedAt.getTime(), downtimeMs: snapshot.downtimeMs },
+      stopped: { containers: record.stopped, services: record.scaled, specs },
+    };
+    await multi.forEachLive((target) => target.writeManifest(volume, manifest));
+    if (options.verify) {
+      await multi.forEachLive(async (target) => {
+        const verified = await verifyArchive(target, volume, { name: archive, manifest }, {
+          keys: deps.keys,
+          encryption: [{ volume, encryption: options.encryption }],
+        });
+        if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
+      });
+    }
+    record.targets = multi.outcomes();
+    const kept = multi.succeeded();
+    if (kept.length === 0) throw multi.failure();
+    if (options.verify) record.verified = true;
+    Object.assign(record, { archive, bytes: archived.bytes, fileCount: archived.fileCount });
+    // One target failing fails the run, but the archive stands in the others (and is pruned there).
+    if (kept.length === options.targets.length) record.result = 'success';
+    else record.error = multi.failure().message;
+    logger.info(`Backed up volume ${volume} as ${archive} to ${kept.map((target) => target.name).join(',')} (${archived.bytes} bytes, downtime ${snapshot.downtimeMs} ms)`);
+    if (record.error) logger.error(`Backup of volume ${volume} failed in part: ${record.error}`);
+
+    const warnings = [
+      record.gone ? `gone after the backup (removed when it was stopped, e.g. started with --rm): ${record.gone.join(', ')}` : undefined,
+      await runPostCommands(deps, plan.post),
+    ];
+    for (const target of kept) warnings.push(await prune(deps, target, volume, options, record));
+    record.warning = warnings.filter(Boolean).join('; ') || undefined;
+  } catch (error) {
+    // When the targets were what failed, their own errors (each naming its target) say why; the error
+    // that surfaced here is only the last of them, without the target's name.
+    const targetsFailed = upload?.allTargetsFailed() ?? false;
+    record.error = targets.redact((targetsFailed && upload ? upload.failure() : (error as Error)).message);
+    logger.error(`Backup of volume ${volume} failed: ${record.error}`);
+    // Nothing complete-looking may stay anywhere: a run that failed before any target held the whole
+    // archive and its manifest removes what it uploaded, in every target.
+    if (upload && !record.archive) {
+      // Outcomes after the removal: a target whose upload went is not a success, whatever it did itself.
+      await upload.abortAll();
+      record.targets = upload.outcomes();
+    }
+  }
+  record.finishedAt = new Date().toISOString();
+  record.durationMs = Date.now() - startedAt.getTime();
+  return record;
+}
+
+/** A failing archive-post command does not undo a complete archive: it becomes a warning in the status. */
+async function runPostCommands(deps: BackupDeps, commands: Parameters<typeof runLabelCommands>[0]['commands']) {
+  try {
+    await runLabelCommands({ docker: deps.docker, commands, phase: 'archive-post', logger: deps.logger, timeoutSeconds: deps.hookTimeoutSeconds });
+    return undefined;
+  } catch (error) {
+    // The status and the notification are not masked by the logger: the configured secrets go here too.
+    const message = deps.targets.redact((error as Error).message);
+    deps.logger.error(`After the backup: ${message}`);
+    return message;
+  }
+}
+
+/** Retention in one target after the archive reached it; a pruning failure is a warning, the new archive stands. */
+async function prune(deps: BackupDeps, target: Target, volume: string, options: VolumeOptions, record: RunRecord) {
+  try {
+    const archives = await target.list(volume);
+    const prunable = selectPrunable(
+      archives.map((archive) => ({ name: archive.name, createdAt: new Date(archive.manifest.created) })),
+      options.retention,
+      new Date(),
+    );
+    record.pruned ??= [];
+    for (const name of prunable) {
+      await target.remove(volume, name);
+      if (!record.pruned.includes(name)) record.pruned.push(name);
+      deps.logger.info(`Pruned ${name} from ${target.name} (backup-retention)`);
+    }
+    return undefined;
+  } catch (error) {
+    const message = deps.targets.redact((error as Error).message);
+    deps.logger.error(`Pruning archives of volume ${volume} in ${target.name} failed: ${message}`);
+    return `pruning in ${target.name} failed: ${message}`;
+  }
+}

@@ -1,0 +1,47 @@
+import { formatBytes, formatDuration } from '../shared/format';
+import type { RunRecord } from './run-state-store';
+
+/** The JSON a webhook receives after a backup run. */
+export interface RunSummary {
+  event: 'backup';
+  volume: string;
+  result: RunRecord['result'];
+  trigger: RunRecord['trigger'];
+  startedAt: string;
+  finishedAt: string;
+  archive: string | null;
+  bytes: number | null;
+  durationMs: number;
+  downtimeMs: number | null;
+  quiesced: boolean;
+  error: string | null;
+  warning: string | null;
+  /** One line for people: Slack (and Mattermost, Rocket.Chat...) show `text`. */
+  text: string;
+  /** The same line for Discord, which reads `content`. */
+  content: string;
+}
+
+export function summarizeRun(volume: string, record: RunRecord): RunSummary {
+  const text =
+    record.result === 'success'
+      ? `backupvol: backed up volume ${volume} as ${record.archive} (${formatBytes(record.bytes ?? 0)} in ${formatDuration(record.durationMs)}, downtime ${formatDuration(record.downtimeMs ?? 0)})${record.warning ? `; warning: ${record.warning}` : ''}`
+      : `backupvol: backup of volume ${volume} FAILED after ${formatDuration(record.durationMs)}: ${record.error ?? 'unknown error'}`;
+  return {
+    event: 'backup',
+    volume,
+    result: record.result,
+    trigger: record.trigger,
+    startedAt: record.startedAt,
+    finishedAt: record.finishedAt,
+    archive: record.archive ?? null,
+    bytes: record.bytes ?? null,
+    durationMs: record.durationMs,
+    downtimeMs: record.downtimeMs ?? null,
+    quiesced: record.quiesced,
+    error: record.error ?? null,
+    warning: record.warning ?? null,
+    text,
+    content: text,
+  };
+}

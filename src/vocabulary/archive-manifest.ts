@@ -1,0 +1,28 @@
+import type { StoppedSpecs } from '../engine/plan-from-engine';
+
+/** `ARCHIVE.json`, written beside each archive, last: its presence is what makes an archive complete. */
+export interface ArchiveManifest {
+  volume: string;
+  archive: string;
+  /** The volume's options as given at create (never secrets: options are public in `docker volume inspect`). */
+  options: Record<string, string>;
+  created: string;
+  bytes: number;
+  fileCount: number;
+  sha256: string;
+  compression: string;
+  encryption: string;
+  snapshotMode: string;
+  fellBackReason?: string;
+  quiesced: boolean;
+  durations: { totalMs: number; downtimeMs: number };
+  /**
+   * Names of the containers stopped and services scaled to 0, with their definitions (environment
+   * variable names only) so that a lost stack can be recreated from the backup.
+   */
+  stopped: { containers: string[]; services?: string[]; specs?: StoppedSpecs };
+}
+
+export function manifestName(archive: string): string {
+  return `${archive}.json`;
+}
