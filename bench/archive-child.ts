@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { createArchive } from '../src/archive/create-archive';
-import type { Compression } from '../src/volumes/volume-options';
+import type { Compression } from '../src/vocabulary/volume-options';
 import { runNodeChild } from './node-child';
 
 /** Runs one createArchive in its own process (see node-child.ts). Usage: archive-child.js COMPRESSION SOURCE OUTPUT */

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { archiveReadBytes, extractArchive } from '../src/archive/extract-archive';
-import type { Compression } from '../src/volumes/volume-options';
+import type { Compression } from '../src/vocabulary/volume-options';
 import { runNodeChild } from './node-child';
 
 /**

@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import { createArchive } from '../src/archive/create-archive';
 import type { SyncStats } from '../src/snapshot/sync-mirror';
 import { takeSnapshot } from '../src/snapshot/take-snapshot';
-import type { SnapshotMode } from '../src/volumes/volume-options';
+import type { SnapshotMode } from '../src/vocabulary/volume-options';
 
 export interface SnapshotRun {
   /** What takeSnapshot reports as downtime (for direct: once released, i.e. after the archive). */

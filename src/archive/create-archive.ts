@@ -1,6 +1,6 @@
 import type { Duplex, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Compression } from '../volumes/volume-options';
+import type { Compression } from '../vocabulary/volume-options';
 import { DigestStream } from './digest-stream';
 import { createGcPacer } from './gc-pacer';
 import { GzipMembers } from './gzip-members';

@@ -1,7 +1,7 @@
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import type { Compression } from '../volumes/volume-options';
+import type { Compression } from '../vocabulary/volume-options';
 import { spawnZstd } from './zstd-process';
 
 /**

@@ -9,7 +9,7 @@ import { DigestStream } from './digest-stream';
 import { createGcPacer } from './gc-pacer';
 import { settleAll } from './settle-all';
 import { startZstdDecompressor, type ZstdDecompressor } from './zstd-decompressor';
-import type { Compression } from '../volumes/volume-options';
+import type { Compression } from '../vocabulary/volume-options';
 import { BatchSink, batchTuning, type BatchTuning } from './batch-sink';
 import { watchExtractWorker, type ExtractTotals, type ExtractWorkerError } from './extract-worker-outcome';
 import type { ExtractWorkerData } from './extract-worker-protocol';

@@ -1,5 +1,5 @@
 import { Writable, type Duplex, type Readable } from 'node:stream';
-import type { Compression } from '../volumes/volume-options';
+import type { Compression } from '../vocabulary/volume-options';
 import { decompressInto } from './decompress';
 import { settleAll } from './settle-all';
 import { countsAsFile } from './tar-entry';

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import type { ArchiveRow, VolumeRow } from '../runs/admin-service';
-import type { RestoreRecord, RunRecord, VerifyRecord } from '../runs/run-state-store';
-import { parseOwnRestoreSource } from '../runs/restore/restore-source';
+import type { RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
+import { parseOwnRestoreSource } from '../vocabulary/restore-source';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
 import { formatBytes, formatDuration, formatTable, formatTime } from '../shared/format';
 import { callPlugin } from './plugin-client';

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { Encryption } from '../volumes/volume-options';
+import type { Encryption } from '../vocabulary/volume-options';
 import { ageDecryptStream, ageEncryptStream } from './age-stream';
 import { missingKeySetting, type ArchiveKeys } from './archive-keys';
 import { gpgDecryptStream, gpgEncryptStream } from './gpg-stream';

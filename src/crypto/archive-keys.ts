@@ -1,5 +1,5 @@
 import { readSecret } from '../settings/settings';
-import type { Encryption } from '../volumes/volume-options';
+import type { Encryption } from '../vocabulary/volume-options';
 
 type Env = Record<string, string | undefined>;
 

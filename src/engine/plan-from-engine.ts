@@ -1,6 +1,7 @@
 import type { DockerApi, ObjectSpec } from './docker-api';
+import type { StoppedSpecs } from '../vocabulary/archive-manifest';
 import type { Logger } from '../shared/logger';
-import type { StopPolicy } from '../volumes/volume-options';
+import type { StopPolicy } from '../vocabulary/volume-options';
 import { planQuiesce, type QuiescePlan } from './plan-quiesce';
 import { redactSpec } from './redact-spec';
 
@@ -12,12 +13,6 @@ export interface StopTimeouts {
 
 export function quiesceTimeouts(timeouts: StopTimeouts): { timeoutSeconds: number; serviceTimeoutSeconds: number } {
   return { timeoutSeconds: timeouts.stopTimeoutSeconds, serviceTimeoutSeconds: timeouts.serviceStopTimeoutSeconds };
-}
-
-/** What was stopped, as the manifest keeps it (seed 002: service definitions go with the backup). */
-export interface StoppedSpecs {
-  containers: ObjectSpec[];
-  services: ObjectSpec[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { ContainerFacts, ServiceFacts } from './docker-api';
-import type { StopPolicy } from '../volumes/volume-options';
+import type { StopPolicy } from '../vocabulary/volume-options';
 import { LABELS } from './labels';
 
 export interface PlannedStop {

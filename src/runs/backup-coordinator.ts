@@ -2,14 +2,15 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../shared/logger';
 import { KeyedLock } from '../shared/keyed-lock';
-import type { BringBackRetrier } from '../engine/bring-back-retrier';
+import type { BringBackRetrier } from './bring-back-retrier';
 import type { ConcurrencyLimit } from '../shared/concurrency-limit';
 import type { VolumeActivity } from './volume-activity';
 import type { VolumeScheduler } from './volume-scheduler';
-import type { RunRecord, RunState, RunStateStore, RunTrigger } from './run-state-store';
+import type { RunStateStore } from './run-state-store';
+import type { RunRecord, RunState, RunTrigger } from '../vocabulary/run-record';
 import type { Volume, VolumeObserver } from '../volumes/volume-registry';
 import type { ArchiveSource } from '../targets/target-reader';
-import type { TargetName } from '../volumes/volume-options';
+import type { TargetName } from '../vocabulary/volume-options';
 import { runBackup, type BackupDeps } from './backup/run-backup';
 
 export interface CoordinatorDeps {

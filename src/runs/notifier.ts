@@ -1,6 +1,6 @@
 import type { Logger } from '../shared/logger';
 import type { Redactor } from '../shared/redact';
-import type { RunRecord } from './run-state-store';
+import type { RunRecord } from '../vocabulary/run-record';
 import { summarizeRun, type RunSummary } from './run-summary';
 
 /** A webhook that does not answer in this time is given up: a notification must never hold a run. */

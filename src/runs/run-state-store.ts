@@ -1,73 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TargetOutcome } from './backup/multi-upload';
+import type { RunState } from '../vocabulary/run-record';
 import { writeFileAtomically } from '../shared/atomic-file';
-
-export type RunTrigger = 'schedule' | 'manual' | 'catch-up';
-
-/** One backup run as the status and the CLI report it. */
-export interface RunRecord {
-  trigger: RunTrigger;
-  startedAt: string;
-  finishedAt: string;
-  result: 'success' | 'failed';
-  archive?: string;
-  bytes?: number;
-  fileCount?: number;
-  durationMs: number;
-  downtimeMs?: number;
-  quiesced: boolean;
-  stopped: string[];
-  /** Swarm services scaled to 0 for the snapshot. */
-  scaled?: string[];
-  /** What was stopped and then no longer existed to be started again (a --rm container), one name each. */
-  gone?: string[];
-  snapshotMode?: string;
-  fellBackReason?: string;
-  pruned?: string[];
-  /** Set when backup-verify read the new archive back and it matched its manifest. */
-  verified?: boolean;
-  warning?: string;
-  error?: string;
-  /** Per target, in the volume's order: whether the archive reached it, and if not, why. */
-  targets?: TargetOutcome[];
-}
-
-/** One restore into the volume, as the status and the CLI report it. */
-export interface RestoreRecord {
-  startedAt: string;
-  finishedAt: string;
-  result: 'success' | 'failed';
-  /** The archive restored, when it was found. */
-  archive?: string;
-  fileCount?: number;
-  durationMs: number;
-  /** How long the stopped containers were down (the swap), when any were. */
-  downtimeMs?: number;
-  stopped: string[];
-  scaled?: string[];
-  error?: string;
-}
-
-/** One archive read end to end and checked against its manifest. */
-export interface VerifyRecord {
-  time: string;
-  archive: string;
-  result: 'ok' | 'failed';
-  fileCount?: number;
-  error?: string;
-}
-
-/** Per-volume run state kept beside volume.json, so it goes with the volume and survives restarts. */
-export interface RunState {
-  lastRun?: RunRecord;
-  lastSuccessAt?: string;
-  /** When the scheduler expected the next run: a time in the past at start means a run was missed. */
-  nextRunAt?: string;
-  archiveCount?: number;
-  lastRestore?: RestoreRecord;
-  lastVerify?: VerifyRecord;
-}
 
 export class RunStateStore {
   constructor(private readonly volumesDir: string) {}

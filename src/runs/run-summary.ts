@@ -1,5 +1,5 @@
 import { formatBytes, formatDuration } from '../shared/format';
-import type { RunRecord } from './run-state-store';
+import type { RunRecord } from '../vocabulary/run-record';
 
 /** The JSON a webhook receives after a backup run. */
 export interface RunSummary {

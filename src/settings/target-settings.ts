@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadTimeouts, readSecret } from './settings';
-import type { TargetName } from '../volumes/volume-options';
+import type { TargetName } from '../vocabulary/volume-options';
 
 type Env = Record<string, string | undefined>;
 

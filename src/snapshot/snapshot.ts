@@ -1,6 +1,6 @@
 import type { Logger } from '../shared/logger';
 import type { Resume } from '../engine/stop-containers';
-import type { SnapshotMode } from '../volumes/volume-options';
+import type { SnapshotMode } from '../vocabulary/volume-options';
 import type { SpaceProbes } from './check-room';
 import type { SyncStats } from './sync-mirror';
 

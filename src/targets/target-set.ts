@@ -1,5 +1,5 @@
 import { createRedactor, type Redactor } from '../shared/redact';
-import type { TargetName } from '../volumes/volume-options';
+import type { TargetName } from '../vocabulary/volume-options';
 import { LocalTarget } from './local-target';
 import { NodeFolderTarget, type ArchiveFolders } from './node-folder-target';
 import { RemoteTarget } from './remote-target';

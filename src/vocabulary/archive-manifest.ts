@@ -1,5 +1,3 @@
-import type { StoppedSpecs } from '../engine/plan-from-engine';
-
 /** `ARCHIVE.json`, written beside each archive, last: its presence is what makes an archive complete. */
 export interface ArchiveManifest {
   volume: string;
@@ -25,4 +23,10 @@ export interface ArchiveManifest {
 
 export function manifestName(archive: string): string {
   return `${archive}.json`;
+}
+
+/** What was stopped, as the manifest keeps it (seed 002: service definitions go with the backup). */
+export interface StoppedSpecs {
+  containers: Record<string, unknown>[];
+  services: Record<string, unknown>[];
 }

@@ -1,4 +1,4 @@
-import type { Compression, Encryption } from '../volumes/volume-options';
+import type { Compression, Encryption } from './volume-options';
 
 const EXTENSIONS: Record<Compression, string> = { gzip: '.tar.gz', zstd: '.tar.zst', none: '.tar' };
 const ARCHIVE_NAME = /^(?<volume>.+)-(?<stamp>\d{8}T\d{6}Z)\.tar(?:\.gz|\.zst)?(?:\.gpg|\.age)?$/;

@@ -1,31 +1,9 @@
 import { validateDetailed } from 'node-cron';
-import { parseRestoreSource } from '../runs/restore/restore-source';
-import { parseRetention } from './retention-option';
 import type { RetentionPolicy } from '../vocabulary/retention-policy';
+import { parseRestoreSource } from '../vocabulary/restore-source';
+import { parseRetention } from './retention-option';
 import { DURATION_FORMS, parseDuration } from '../shared/duration';
-
-export type Compression = 'gzip' | 'zstd' | 'none';
-export type Encryption = 'none' | 'gpg' | 'age';
-export type TargetName = 'local' | 's3' | 'sftp' | 'webdav';
-export type StopPolicy = 'attached' | 'labelled' | 'none';
-export type SnapshotMode = 'sync' | 'copy' | 'direct';
-
-export interface VolumeOptions {
-  /** A cron expression node-cron accepts, or null for no schedule. */
-  schedule: string | null;
-  retention: RetentionPolicy;
-  targets: TargetName[];
-  compression: Compression;
-  encryption: Encryption;
-  stop: StopPolicy;
-  stopLabel: string;
-  snapshot: SnapshotMode;
-  exclude: string[];
-  jitterMs: number;
-  restoreFrom: string | null;
-  /** Read back and check each new archive before the run counts as a success. */
-  verify: boolean;
-}
+import type { Compression, Encryption, SnapshotMode, StopPolicy, TargetName, VolumeOptions } from '../vocabulary/volume-options';
 
 /** Plugin settings that supply an option's value when the volume does not set it. */
 export interface OptionDefaults {

@@ -4,7 +4,8 @@ import type { Logger } from '../shared/logger';
 import type { Mounter } from './bind-mounter';
 import type { VolumeDriver, VolumeInfo, VolumeSummary } from './volume-driver';
 import { KeyedLock } from '../shared/keyed-lock';
-import { parseVolumeOptions, type Encryption, type OptionDefaults, type VolumeOptions } from './volume-options';
+import { parseVolumeOptions, type OptionDefaults } from './volume-options';
+import { type Encryption, type VolumeOptions } from '../vocabulary/volume-options';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
 import type { VolumeRecord, VolumeStore } from './volume-store';
 

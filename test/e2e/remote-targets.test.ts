@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RunRecord } from '../../src/runs/run-state-store';
+import type { RunRecord } from '../../src/vocabulary/run-record';
 import { loadRemoteSettings } from '../../src/settings/target-settings';
 import { TargetSet } from '../../src/targets/target-set';
-import type { TargetName } from '../../src/volumes/volume-options';
+import type { TargetName } from '../../src/vocabulary/volume-options';
 import { completeArchives } from '../helpers/archives';
 import { backupStatus, isRunning } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';

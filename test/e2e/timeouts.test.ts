@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { URL } from 'node:url';
-import type { RunRecord } from '../../src/runs/run-state-store';
+import type { RunRecord } from '../../src/vocabulary/run-record';
 import { backupStatus, isRunning, waitForRunAfter } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';
 import { backupvolCli } from '../helpers/host-cli';

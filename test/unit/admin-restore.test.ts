@@ -8,7 +8,8 @@ import type { ArchiveManifest } from '../../src/vocabulary/archive-manifest';
 import type { StoredArchive } from '../../src/targets/target';
 import type { ArchiveSource } from '../../src/targets/target-reader';
 import { VolumeActivity } from '../../src/runs/volume-activity';
-import { parseVolumeOptions, type Encryption } from '../../src/volumes/volume-options';
+import { parseVolumeOptions } from '../../src/volumes/volume-options';
+import { type Encryption } from '../../src/vocabulary/volume-options';
 import type { Volume, VolumeRegistry } from '../../src/volumes/volume-registry';
 import { setUpCoordinator } from './coordinator-fixtures';
 

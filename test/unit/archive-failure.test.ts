@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createArchive } from '../../src/archive/create-archive';
 import { LocalTarget } from '../../src/targets/local-target';
-import type { Compression } from '../../src/volumes/volume-options';
+import type { Compression } from '../../src/vocabulary/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { buildVolume, openFilesUnder } from './archive-fixtures';
 

@@ -5,7 +5,7 @@ import { chmod, chown, link, lstat, mkdir, readdir, readFile, readlink, symlink,
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { createArchive, type ArchiveResult } from '../../src/archive/create-archive';
-import type { Compression } from '../../src/volumes/volume-options';
+import type { Compression } from '../../src/vocabulary/volume-options';
 
 // Shared by the archive-*.test.ts files (no tests here).
 

@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listArchiveEntries, type ArchiveEntryInfo } from '../../src/archive/list-archive-entries';
-import type { Compression } from '../../src/volumes/volume-options';
+import type { Compression } from '../../src/vocabulary/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { archiveToFile, buildVolume } from './archive-fixtures';
 

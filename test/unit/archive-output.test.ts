@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createArchive } from '../../src/archive/create-archive';
 import { isLocalFileOutput } from '../../src/archive/local-file-output';
-import type { Compression } from '../../src/volumes/volume-options';
+import type { Compression } from '../../src/vocabulary/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { archiveToFile, buildVolume, describeTree, extractWithSystemTar, openFilesUnder } from './archive-fixtures';
 

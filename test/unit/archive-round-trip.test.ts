@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { Compression } from '../../src/volumes/volume-options';
+import type { Compression } from '../../src/vocabulary/volume-options';
 import { filesWithOutsideContent, startSymlinkSwapper } from '../helpers/symlink-swapper';
 import { makeTempDir } from '../helpers/temp-dir';
 import { archiveToFile, buildVolume, describeTree, extractWithSystemTar, isRoot, systemTarList } from './archive-fixtures';

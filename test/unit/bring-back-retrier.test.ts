@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import { createSilentLogger } from '../../src/shared/logger';
-import { BringBackRetrier } from '../../src/engine/bring-back-retrier';
+import { BringBackRetrier } from '../../src/runs/bring-back-retrier';
 import { StopJournal } from '../../src/engine/stop-journal';
 import { VolumeActivity } from '../../src/runs/volume-activity';
 import { container, FakeDocker } from '../helpers/fake-docker';

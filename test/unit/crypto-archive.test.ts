@@ -10,10 +10,10 @@ import { runBackup } from '../../src/runs/backup/run-backup';
 import { decryptionStage } from '../../src/crypto/archive-cipher';
 import { loadArchiveKeys } from '../../src/crypto/archive-keys';
 import { restoreInPlace } from '../../src/runs/restore/restore-in-place';
-import { resolveArchive } from '../../src/runs/restore/restore-source';
+import { resolveArchive } from '../../src/runs/restore/resolve-archive';
 import { verifyArchive } from '../../src/runs/restore/verify-archive';
 import { parseVolumeOptions } from '../../src/volumes/volume-options';
-import type { Compression } from '../../src/volumes/volume-options';
+import type { Compression } from '../../src/vocabulary/volume-options';
 import { describeTree, extractWithSystemTar } from './archive-fixtures';
 import {
   AGE_PASSPHRASE,

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { createArchive } from '../../src/archive/create-archive';
 import { encryptionStage, decryptionStage } from '../../src/crypto/archive-cipher';
 import { loadArchiveKeys } from '../../src/crypto/archive-keys';
-import type { Encryption } from '../../src/volumes/volume-options';
+import type { Encryption } from '../../src/vocabulary/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { ageKeyPair, GPG_PASSPHRASE } from './crypto-fixtures';
 

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { createSilentLogger } from '../../src/shared/logger';
 import { createRedactor } from '../../src/shared/redact';
 import { Notifier } from '../../src/runs/notifier';
-import type { RunRecord } from '../../src/runs/run-state-store';
+import type { RunRecord } from '../../src/vocabulary/run-record';
 import { capturingLogger } from '../helpers/capturing-logger';
 import { eventually } from '../helpers/eventually';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';

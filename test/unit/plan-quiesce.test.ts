@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LABELS } from '../../src/engine/labels';
 import { planQuiesce, QuiesceConflictError } from '../../src/engine/plan-quiesce';
-import type { StopPolicy } from '../../src/volumes/volume-options';
+import type { StopPolicy } from '../../src/vocabulary/volume-options';
 import { container } from '../helpers/fake-docker';
 
 const containers = [

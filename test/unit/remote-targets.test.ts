@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Target } from '../../src/targets/target';
 import { loadRemoteSettings } from '../../src/settings/target-settings';
 import { TargetSet } from '../../src/targets/target-set';
-import type { TargetName } from '../../src/volumes/volume-options';
+import type { TargetName } from '../../src/vocabulary/volume-options';
 import { freePort } from '../helpers/free-port';
 import { startS3Server } from '../helpers/s3-server';
 import { startSftpServer } from '../helpers/sftp-server';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { ArchiveResult } from '../../src/archive/create-archive';
 import { extractArchive, type ExtractOptions } from '../../src/archive/extract-archive';
-import type { Compression } from '../../src/volumes/volume-options';
+import type { Compression } from '../../src/vocabulary/volume-options';
 import { craftTar, type CraftedEntry } from '../helpers/craft-tar';
 import { makeTempDir } from '../helpers/temp-dir';
 import { assertSameTree } from '../helpers/tree-compare';

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { loadArchiveKeys } from '../../src/crypto/archive-keys';
 import { createRedactor } from '../../src/shared/redact';
 import { restoreInPlace } from '../../src/runs/restore/restore-in-place';
-import { resolveArchive } from '../../src/runs/restore/restore-source';
+import { resolveArchive } from '../../src/runs/restore/resolve-archive';
 import { verifyArchive } from '../../src/runs/restore/verify-archive';
 import { loadPluginSecrets } from '../../src/settings/plugin-secrets';
 import { loadSettings } from '../../src/settings/settings';

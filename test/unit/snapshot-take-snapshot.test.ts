@@ -8,7 +8,7 @@ import { fileSystemSpace } from '../../src/snapshot/file-system-space';
 import { canReflink } from '../../src/snapshot/reflink-probe';
 import { removeStagingLeftovers } from '../../src/snapshot/staging-layout';
 import { takeSnapshot } from '../../src/snapshot/take-snapshot';
-import type { SnapshotMode } from '../../src/volumes/volume-options';
+import type { SnapshotMode } from '../../src/vocabulary/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { assertSameTree } from '../helpers/tree-compare';
 

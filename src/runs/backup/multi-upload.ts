@@ -1,14 +1,8 @@
 import type { Writable } from 'node:stream';
+import type { TargetOutcome } from '../../vocabulary/run-record';
 import { isLocalFileOutput } from '../../archive/local-file-output';
 import { FanOut, watchBranchFailure, type FanOutBranch } from '../../targets/fan-out';
 import type { ArchiveUpload, Target } from '../../targets/target';
-
-/** How one target fared in a run, for the status. */
-export interface TargetOutcome {
-  name: string;
-  result: 'success' | 'failed';
-  error?: string;
-}
 
 interface Branch extends FanOutBranch {
   target: Target;

@@ -1,6 +1,6 @@
 import { encryptionOfArchive } from '../../vocabulary/archive-name';
 import type { StoredArchive } from '../../targets/target';
-import type { Encryption } from '../../volumes/volume-options';
+import type { Encryption } from '../../vocabulary/volume-options';
 
 /** A volume involved in a restore or verify, and what its `backup-encryption` says. */
 export interface VolumeEncryption {

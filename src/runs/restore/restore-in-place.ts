@@ -5,11 +5,12 @@ import type { Logger } from '../../shared/logger';
 import { planFromEngine, quiesceTimeouts, type StopTimeouts } from '../../engine/plan-from-engine';
 import { stopContainers } from '../../engine/stop-containers';
 import type { StopJournal } from '../../engine/stop-journal';
-import type { RestoreRecord } from '../run-state-store';
+import type { RestoreRecord } from '../../vocabulary/run-record';
 import type { ArchiveSource } from '../../targets/target-reader';
-import type { VolumeOptions } from '../../volumes/volume-options';
+import type { VolumeOptions } from '../../vocabulary/volume-options';
 import type { VolumeEncryption } from './archive-encryption';
-import { resolveArchive, type RestoreSource } from './restore-source';
+import { resolveArchive } from './resolve-archive';
+import { type RestoreSource } from '../../vocabulary/restore-source';
 import { stageArchive } from './stage-archive';
 
 export interface RestoreDeps extends StopTimeouts {

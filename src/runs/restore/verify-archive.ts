@@ -5,7 +5,7 @@ import { DigestStream } from '../../archive/digest-stream';
 import { decryptionStage } from '../../crypto/archive-cipher';
 import { NO_KEYS, type ArchiveKeys } from '../../crypto/archive-keys';
 import { listArchiveEntries } from '../../archive/list-archive-entries';
-import type { VerifyRecord } from '../run-state-store';
+import type { VerifyRecord } from '../../vocabulary/run-record';
 import type { StoredArchive } from '../../targets/target';
 import type { ArchiveSource } from '../../targets/target-reader';
 import { assertArchiveEncryption, type VolumeEncryption } from './archive-encryption';

@@ -1,7 +1,5 @@
-import { parseArchiveName } from '../../vocabulary/archive-name';
-import type { StoredArchive } from '../../targets/target';
-import type { ArchiveSource } from '../../targets/target-reader';
-import { assertValidVolumeName } from '../../vocabulary/volume-name';
+import { parseArchiveName } from './archive-name';
+import { assertValidVolumeName } from './volume-name';
 
 /** Which archive to restore: the newest of a volume, or one by name (its name says whose it is). */
 export interface RestoreSource {
@@ -49,19 +47,4 @@ export function parseOwnRestoreSource(text: string, volume: string): RestoreSour
     );
   }
   return source;
-}
-
-/** The complete archive a source names; a clear error when there is none. */
-export async function resolveArchive(target: ArchiveSource, source: RestoreSource): Promise<StoredArchive> {
-  const archives = await target.list(source.volume);
-  if (source.archive === 'latest') {
-    const newest = archives[0];
-    if (!newest) throw new Error(`volume ${source.volume} has no complete archive in target ${target.name}`);
-    return newest;
-  }
-  const found = archives.find((archive) => archive.name === source.archive);
-  if (!found) {
-    throw new Error(`no complete archive ${source.archive} in target ${target.name} (backupvol backups ${source.volume} lists them)`);
-  }
-  return found;
 }

@@ -1,8 +1,8 @@
-import type { DockerApi } from './docker-api';
+import type { DockerApi } from '../engine/docker-api';
 import type { Logger } from '../shared/logger';
-import type { VolumeActivity } from '../runs/volume-activity';
-import { bringBack } from './bring-back';
-import type { StopJournal } from './stop-journal';
+import type { VolumeActivity } from './volume-activity';
+import { bringBack } from '../engine/bring-back';
+import type { StopJournal } from '../engine/stop-journal';
 
 const FIRST_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 5 * 60_000;
