@@ -5,7 +5,7 @@ import type { Compression } from '../src/vocabulary/volume-options';
 import { runNodeChild } from './node-child';
 
 /**
- * Runs one extractArchive (the path every restore takes, src/restore/stage-archive.ts) in its own process
+ * Runs one extractArchive (the path every restore takes, src/runs/restore/stage-archive.ts) in its own process
  * (see node-child.ts). Usage: restore-child.js COMPRESSION ARCHIVE DESTINATION (an empty directory)
  */
 runNodeChild(async ([compression, archivePath, destination]) => {

@@ -118,7 +118,7 @@ function report(context: BenchContext, rounds: PipelineRounds<PipelineKey>, arch
       'as concatenated members, zstd -3); every round extracts each archive once per pipeline into a fresh, empty ' +
       "directory on the corpus's filesystem, kept until the section ends (ext4 without a journal is slow to " +
       'create files for a minute after a deletion: see bench/restore-section.ts); archives in the page cache; ' +
-      `${context.runs} rounds, each running every pipeline once in turn. Ours is extractArchive (src/restore/), ` +
+      `${context.runs} rounds, each running every pipeline once in turn. Ours is extractArchive (src/archive/), ` +
       'the path every restore takes, in a Node process of its own; GNU tar runs gzip -d or zstd -d itself.',
     '',
     markdownTable(['pipeline', 'wall (median)', 'wall per round (s)', 'CPU (median)', 'archive', 'node peak RSS', 'process tree peak RSS'], rows),

@@ -17,7 +17,7 @@ export interface SnapshotRun {
 }
 
 /**
- * One snapshot of `source` as src/backup/run-backup.ts takes it, with a quiesce that stops nothing and
+ * One snapshot of `source` as src/runs/backup/run-backup.ts takes it, with a quiesce that stops nothing and
  * writes down the stopped interval. `beforeStop` runs inside the quiesce before that interval starts: it
  * models writes that land after the live pass and before the containers stop. For direct the snapshot is
  * archived (gzip, the default compression) into `archivePath` before release, as a backup would: its

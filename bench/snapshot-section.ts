@@ -147,7 +147,7 @@ function report(
       `${median(extra.copiedSettled)} files, median); change B is written by the quiesce hook, after the live ` +
       'pass and just before the stop (the stopped pass must find and copy it: ' +
       `${median(extra.copiedLate)} files copied while stopped, median). Downtime is what takeSnapshot reports, ` +
-      'called as src/backup/run-backup.ts calls it with a quiesce that stops nothing; for B, the interval the ' +
+      'called as src/runs/backup/run-backup.ts calls it with a quiesce that stops nothing; for B, the interval the ' +
       "hook recorded between its return and resume (the code counts the hook's own writing too). direct " +
       'archives the volume with gzip (the default) before release, so its downtime is the archive time. Each ' +
       'rsync pass runs over a mirror that was in sync before the change. First passes into empty mirrors (not ' +

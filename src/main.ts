@@ -1,7 +1,18 @@
+// The plugin process, wired here. Each folder imports only the ones below it:
+//   plugin/     the Docker volume protocol and the host CLI's admin routes, over the unix socket
+//   runs/       schedules, backup runs (runs/backup/), restores and verifies (runs/restore/), retention, status
+//   volumes/    the volume driver: create, remove, mount, path, get, list; options and persisted records
+//   snapshot/   the sync, copy and direct snapshots of a volume, and the sync mirror
+//   targets/    where archives go: local folder, S3, SFTP, WebDAV
+//   engine/     every Docker API call (engine/docker-api.ts), quiesce planning, stop, bring-back, journal
+//   crypto/ archive/   encryption; the tar format, codecs, pack and extract (one entry: archive/index.ts)
+//   settings/ vocabulary/ shared/   plugin settings; the types all layers share; logger, locks, files
+// cli/ is the host-side `backupvol` command; it talks to this process through the socket.
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AdminService } from './runs/admin-service';
-import { BackupCoordinator } from './runs/backup-coordinator';
+import { createRuns } from './runs/runs';
+import { Restores } from './runs/restore/restores';
 import { DockerodeApi } from './engine/docker-api';
 import { waitForDocker } from './engine/wait-for-docker';
 import { missingKeySetting } from './crypto/archive-keys';
@@ -16,16 +27,13 @@ import { BringBackRetrier } from './runs/bring-back-retrier';
 import { replayAfterFailedStart } from './engine/replay-after-failed-start';
 import { restartJournaledContainers } from './engine/restart-journaled';
 import { StopJournal } from './engine/stop-journal';
-import { parseRestoreSource } from './vocabulary/restore-source';
-import { resolveArchive } from './runs/restore/resolve-archive';
-import { stageArchive } from './runs/restore/stage-archive';
 import { removeStagingLeftovers } from './snapshot/staging-layout';
 import { ConcurrencyLimit } from './shared/concurrency-limit';
 import { VolumeActivity } from './runs/volume-activity';
 import { VolumeScheduler } from './runs/volume-scheduler';
 import { loadPluginSecrets } from './settings/plugin-secrets';
 import { loadPaths, loadSettings } from './settings/settings';
-import { RunStateStore } from './runs/run-state-store';
+import { RunStateStore } from './runs/run-state';
 import { TargetSet } from './targets/target-set';
 import type { TargetName } from './vocabulary/volume-options';
 import { SwarmNodeFolder } from './targets/node-folder-target';
@@ -73,7 +81,7 @@ async function main(): Promise<void> {
     keys,
     keepSpecialBits: settings.restoreSpecialBits,
   };
-  const registry = new VolumeRegistry({
+  const registry: VolumeRegistry = new VolumeRegistry({
     store,
     mounter: new BindMounter(),
     mountRoot: settings.paths.mountRoot,
@@ -83,29 +91,12 @@ async function main(): Promise<void> {
       encryption: settings.defaultEncryption,
       missingKeySetting: (encryption, verify) => missingKeySetting(encryption, keys, verify),
     },
-    // restore-from reads the new volume's own targets: `-o backup-target=s3 -o restore-from=old@latest`
-    // starts from old's newest archive in S3.
-    stageRestoreFrom: async (volume, from, stagingDir, options) => {
-      const source = parseRestoreSource(from);
-      const reader = targets.reader(options.targets);
-      // The archive must agree with the new volume's backup-encryption and, while it exists, its source's.
-      const sourceEncryption = registry.encryptionOf(source.volume);
-      const encryption = [{ volume, encryption: options.encryption }];
-      if (sourceEncryption) encryption.push({ volume: source.volume, encryption: sourceEncryption });
-      await stageArchive(reader, {
-        sourceVolume: source.volume,
-        archive: await resolveArchive(reader, source),
-        stagingDir,
-        keys,
-        encryption,
-        keepSpecialBits: settings.restoreSpecialBits,
-      });
-    },
+    stageRestoreFrom: (volume, from, stagingDir, options) => restores.atCreate(volume, from, stagingDir, options),
     checkOptions: (options) => targets.assertUsable(options.targets),
     logger,
   });
   let dockerAnswers: () => void = () => undefined;
-  const coordinator = new BackupCoordinator({
+  const runs = createRuns({
     backup: recovery,
     scheduler,
     limit: new ConcurrencyLimit(settings.maxConcurrentBackups),
@@ -122,16 +113,9 @@ async function main(): Promise<void> {
     targetWarnings: (names) => targets.warnings(names),
     notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact }),
   });
-  registry.observe(coordinator);
-  const admin = new AdminService({
-    registry,
-    coordinator,
-    activity,
-    restore: recovery,
-    readArchives,
-    usableTargets: () => targets.usable(),
-    logger,
-  });
+  const restores: Restores = new Restores({ registry, gate: runs.gate, recorder: runs.recorder, restore: recovery, readArchives, usableTargets: () => targets.usable() });
+  registry.observe(runs.volumes, (volume) => runs.status.of(volume));
+  const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status });
   await registry.load();
 
   const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));
@@ -155,7 +139,7 @@ async function main(): Promise<void> {
     .then(() => stagingCleared)
     .finally(() => {
       dockerAnswers();
-      coordinator.catchUpMissedRuns();
+      runs.volumes.catchUpMissedRuns();
     });
 
   // The engine kills a plugin that has not exited 10 s after its SIGTERM. The socket stays open until the

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import type { ProgressReport } from '../runs/admin-service';
+import type { ProgressReport } from '../vocabulary/run-record';
 import { describePluginDown, isNobodyListening } from './plugin-down';
 
 /** The plugin answered with an error (bad request, unknown volume, busy volume...). */

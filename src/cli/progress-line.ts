@@ -1,4 +1,4 @@
-import type { ProgressReport } from '../runs/admin-service';
+import type { ProgressReport } from '../vocabulary/run-record';
 import { formatBytes } from '../shared/format';
 
 /**

@@ -1,5 +1,6 @@
 import express, { type Request, type Response } from 'express';
-import type { AdminService, Progress, ProgressReport } from '../runs/admin-service';
+import type { AdminService } from '../runs/admin-service';
+import type { Progress, ProgressReport } from '../vocabulary/run-record';
 import type { Logger } from '../shared/logger';
 
 /** How often a long operation reports how far it got. */

@@ -1,20 +1,14 @@
 import { formatBytes, formatDuration } from '../shared/format';
-import type { RunRecord } from '../vocabulary/run-record';
+import { runOutcome, type RunOutcome, type RunRecord } from '../vocabulary/run-record';
 
 /** The JSON a webhook receives after a backup run. */
-export interface RunSummary {
+export interface RunSummary extends RunOutcome {
   event: 'backup';
   volume: string;
-  result: RunRecord['result'];
   trigger: RunRecord['trigger'];
   startedAt: string;
   finishedAt: string;
-  archive: string | null;
-  bytes: number | null;
-  durationMs: number;
-  downtimeMs: number | null;
   quiesced: boolean;
-  error: string | null;
   warning: string | null;
   /** One line for people: Slack (and Mattermost, Rocket.Chat...) show `text`. */
   text: string;
@@ -30,16 +24,11 @@ export function summarizeRun(volume: string, record: RunRecord): RunSummary {
   return {
     event: 'backup',
     volume,
-    result: record.result,
+    ...runOutcome(record),
     trigger: record.trigger,
     startedAt: record.startedAt,
     finishedAt: record.finishedAt,
-    archive: record.archive ?? null,
-    bytes: record.bytes ?? null,
-    durationMs: record.durationMs,
-    downtimeMs: record.downtimeMs ?? null,
     quiesced: record.quiesced,
-    error: record.error ?? null,
     warning: record.warning ?? null,
     text,
     content: text,

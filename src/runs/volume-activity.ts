@@ -26,7 +26,7 @@ export class VolumeActivity {
   /** Runs work as the volume's activity; rejects at once when the volume is busy with anything. */
   async run<T>(volume: string, activity: Activity, work: () => Promise<T>): Promise<T> {
     const busy = this.current.get(volume);
-    if (busy) throw new VolumeBusyError(`volume ${volume} is busy: a ${busy} of it is running`);
+    if (busy) throw new Error(`volume ${volume} is busy: a ${busy} of it is running`);
     this.current.set(volume, activity);
     let done: () => void = () => undefined;
     this.finished.set(volume, new Promise<void>((resolve) => (done = resolve)));
@@ -39,5 +39,3 @@ export class VolumeActivity {
     }
   }
 }
-
-export class VolumeBusyError extends Error {}

@@ -72,3 +72,33 @@ export interface RunState {
   lastRestore?: RestoreRecord;
   lastVerify?: VerifyRecord;
 }
+
+/** How far a long operation got, for the CLI's progress line. */
+export interface ProgressReport {
+  phase: string;
+  archive?: string;
+  bytes?: number;
+  totalBytes?: number;
+}
+export type Progress = (report: ProgressReport) => void;
+
+/** What a run's outcome says in every report of it (status, notification), with null for what it lacks. */
+export interface RunOutcome {
+  result: RunRecord['result'];
+  archive: string | null;
+  bytes: number | null;
+  durationMs: number;
+  downtimeMs: number | null;
+  error: string | null;
+}
+
+export function runOutcome(record: RunRecord): RunOutcome {
+  return {
+    result: record.result,
+    archive: record.archive ?? null,
+    bytes: record.bytes ?? null,
+    durationMs: record.durationMs,
+    downtimeMs: record.downtimeMs ?? null,
+    error: record.error ?? null,
+  };
+}

@@ -17,7 +17,7 @@ export interface Volume {
   readonly optionsError?: string;
 }
 
-/** Whoever needs to follow volumes coming and going (the scheduler), and what it adds to the status. */
+/** Whoever needs to follow volumes coming and going (the runs: schedules, run state, staging). */
 export interface VolumeObserver {
   /** Awaited, so what the observer persists about a volume is loaded before the socket opens. */
   volumeAdded(volume: Volume): Promise<void>;
@@ -28,8 +28,10 @@ export interface VolumeObserver {
   volumeRemoving(name: string): Promise<void>;
   /** Awaited before the volume's data goes, so its schedule and staging go first. */
   volumeRemoved(name: string): Promise<void>;
-  statusOf(volume: Volume): Record<string, unknown>;
 }
+
+/** What `docker volume inspect` shows in Status beside the registry's own fields (runs/status-view.ts). */
+export type StatusSource = (volume: Volume) => object;
 
 export interface VolumeRegistryDeps {
   store: VolumeStore;
@@ -57,6 +59,7 @@ export class VolumeRegistry implements VolumeDriver {
   private readonly volumes = new Map<string, Volume>();
   private readonly lock = new KeyedLock();
   private observer?: VolumeObserver;
+  private describe?: StatusSource;
   /**
    * Mount IDs the engine gave this process. IDs carried over a restart are unconfirmed: an Unmount the
    * engine sent while the plugin was down is lost, and such an ID must not make a volume undeletable.
@@ -67,8 +70,9 @@ export class VolumeRegistry implements VolumeDriver {
   constructor(private readonly deps: VolumeRegistryDeps) {}
 
   /** Set before load(), so the observer hears of every volume, adopted or created. */
-  observe(observer: VolumeObserver): void {
+  observe(observer: VolumeObserver, describe?: StatusSource): void {
     this.observer = observer;
+    this.describe = describe;
   }
 
   /**
@@ -324,6 +328,6 @@ export class VolumeRegistry implements VolumeDriver {
       mounted: volume.record.mountIds.length > 0,
     };
     if (volume.optionsError) base.error = volume.optionsError;
-    return { ...base, ...this.observer?.statusOf(volume) };
+    return { ...base, ...this.describe?.(volume) };
   }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { AdminService } from '../../src/runs/admin-service';
+import { Restores } from '../../src/runs/restore/restores';
 import { createSilentLogger } from '../../src/shared/logger';
 import { StopJournal } from '../../src/engine/stop-journal';
 import type { ArchiveManifest } from '../../src/vocabulary/archive-manifest';
@@ -11,12 +12,12 @@ import { VolumeActivity } from '../../src/runs/volume-activity';
 import { parseVolumeOptions } from '../../src/volumes/volume-options';
 import { type Encryption } from '../../src/vocabulary/volume-options';
 import type { Volume, VolumeRegistry } from '../../src/volumes/volume-registry';
-import { setUpCoordinator } from './coordinator-fixtures';
+import { setUpRuns } from './runs-fixtures';
 
-/** An AdminService whose registry knows `w` (and `v`), over the coordinator of coordinator-fixtures.ts. */
+/** An AdminService whose registry knows `w` (and `v`), over the runs of runs-fixtures.ts. */
 async function setUp(encryption: Record<string, Encryption> = {}, stored: StoredArchive[] = []) {
   const activity = new VolumeActivity();
-  const { coordinator, docker, dir } = await setUpCoordinator({ activity });
+  const { runs, docker, dir } = await setUpRuns({ activity });
   const volumes = new Map<string, Volume>(
     ['v', 'w'].map((name) => {
       const raw = { 'backup-encryption': encryption[name] ?? 'none' };
@@ -43,23 +44,23 @@ async function setUp(encryption: Record<string, Encryption> = {}, stored: Stored
       throw new Error('the archive was opened');
     },
   } as unknown as ArchiveSource;
-  const admin = new AdminService({
+  const restores = new Restores({
     registry,
-    coordinator,
-    activity,
+    gate: runs.gate,
+    recorder: runs.recorder,
     restore: { docker, journal: new StopJournal(dir), stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger() },
     readArchives: () => archives,
     usableTargets: () => ['local'],
-    logger: createSilentLogger(),
   });
-  return { admin, coordinator, listed, opened: () => opened };
+  const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status });
+  return { admin, runs, listed, opened: () => opened };
 }
 
 describe('restores and MAX_CONCURRENT_BACKUPS', () => {
   it('a restore waits for the slot a backup of another volume holds, and runs once it is free', async () => {
-    const { admin, coordinator, listed } = await setUp();
+    const { admin, runs, listed } = await setUp();
     let release: () => void = () => undefined;
-    const holding = coordinator.inRunSlot(() => new Promise<void>((resolve) => (release = resolve)));
+    const holding = runs.gate.slot(() => new Promise<void>((resolve) => (release = resolve)));
     const phases: string[] = [];
     const restore = admin.restore('w', 'latest', (report) => phases.push(report.phase));
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -73,9 +74,9 @@ describe('restores and MAX_CONCURRENT_BACKUPS', () => {
   });
 
   it('a restore --into takes the slot too', async () => {
-    const { admin, coordinator, listed } = await setUp();
+    const { admin, runs, listed } = await setUp();
     let release: () => void = () => undefined;
-    const holding = coordinator.inRunSlot(() => new Promise<void>((resolve) => (release = resolve)));
+    const holding = runs.gate.slot(() => new Promise<void>((resolve) => (release = resolve)));
     const restore = admin.restore('v', 'latest', () => undefined, 'w');
     await new Promise((resolve) => setTimeout(resolve, 50));
     assert.deepEqual(listed, []);

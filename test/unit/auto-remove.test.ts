@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { LABELS } from '../../src/engine/labels';
 import { planQuiesce, QuiesceConflictError } from '../../src/engine/plan-quiesce';
 import { container } from '../helpers/fake-docker';
-import { setUpCoordinator } from './coordinator-fixtures';
+import { setUpRuns } from './runs-fixtures';
 
 describe('containers started with --rm', () => {
   it('an attached one is refused by the plan, naming it; a labelled one is planned', () => {
@@ -20,10 +20,10 @@ describe('containers started with --rm', () => {
   });
 
   it('fails the run before anything is stopped when an attached one is unlabelled', async () => {
-    const { coordinator, volume, scheduler, docker } = await setUpCoordinator();
+    const { runs, volume, scheduler, docker } = await setUpRuns();
     docker.containers.push(container('once', { volumes: ['v'], autoRemove: true }));
-    await coordinator.volumeAdded(volume);
-    const record = await coordinator.backup('v', 'manual');
+    await runs.volumes.volumeAdded(volume);
+    const record = await runs.backups.run('v', 'manual');
     assert.equal(record.result, 'failed');
     assert.match(record.error ?? '', /container once mounts the volume and was started with --rm/);
     assert.ok(!docker.calls.some((call) => call.startsWith('stop ')), docker.calls.join(', '));
@@ -31,12 +31,12 @@ describe('containers started with --rm', () => {
   });
 
   it('a labelled one is stopped, and the status says it is gone', async () => {
-    const { coordinator, volume, scheduler, docker } = await setUpCoordinator();
+    const { runs, volume, scheduler, docker } = await setUpRuns();
     docker.containers.push(container('once', { volumes: ['v'], autoRemove: true, labels: { [LABELS.stop]: 'true' } }));
-    await coordinator.volumeAdded(volume);
-    const record = await coordinator.backup('v', 'manual');
+    await runs.volumes.volumeAdded(volume);
+    const record = await runs.backups.run('v', 'manual');
     assert.equal(record.result, 'success', record.error);
-    const lastRun = coordinator.statusOf(volume).lastRun as { gone?: string[]; warning?: string };
+    const lastRun = runs.status.of(volume).lastRun as { gone?: string[]; warning?: string };
     assert.deepEqual(lastRun.gone, ['container once']);
     assert.match(lastRun.warning ?? '', /gone after the backup.*container once/);
     scheduler.stopAll();

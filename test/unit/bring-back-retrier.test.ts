@@ -7,7 +7,7 @@ import { StopJournal } from '../../src/engine/stop-journal';
 import { VolumeActivity } from '../../src/runs/volume-activity';
 import { container, FakeDocker } from '../helpers/fake-docker';
 import { makeTempDir } from '../helpers/temp-dir';
-import { setUpCoordinator } from './coordinator-fixtures';
+import { setUpRuns } from './runs-fixtures';
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -57,18 +57,18 @@ describe('BringBackRetrier', () => {
 describe('a run whose bring-back fails', () => {
   it('is retried in the background, and the status says what is left down', async () => {
     let retrier: BringBackRetrier | undefined;
-    const { coordinator, volume, scheduler, docker } = await setUpCoordinator((parts) => {
+    const { runs, volume, scheduler, docker } = await setUpRuns((parts) => {
       retrier = new BringBackRetrier({ ...parts, logger: createSilentLogger(), firstDelayMs: 20 });
       return { retrier };
     });
-    await coordinator.volumeAdded(volume);
+    await runs.volumes.volumeAdded(volume);
     docker.refuseToStart.add('app');
-    const record = await coordinator.backup('v', 'manual');
+    const record = await runs.backups.run('v', 'manual');
     assert.match(record.error ?? '', /could not bring back: container app.*retried in the background/);
-    const leftDown = coordinator.statusOf(volume).leftDown as { failures: string[] } | undefined;
+    const leftDown = runs.status.of(volume).leftDown as { failures: string[] } | undefined;
     assert.deepEqual(leftDown?.failures, ['container app']);
     docker.refuseToStart.delete('app');
-    await until(() => coordinator.statusOf(volume).leftDown === undefined);
+    await until(() => runs.status.of(volume).leftDown === undefined);
     assert.ok(docker.containers[0].running);
     retrier?.stop();
     scheduler.stopAll();
@@ -78,10 +78,10 @@ describe('a run whose bring-back fails', () => {
 describe('a run when the plugin is stopping', () => {
   it('fails without stopping anything once its signal is aborted', async () => {
     const stopping = new AbortController();
-    const { coordinator, volume, scheduler, docker } = await setUpCoordinator({ signal: stopping.signal });
-    await coordinator.volumeAdded(volume);
+    const { runs, volume, scheduler, docker } = await setUpRuns({ signal: stopping.signal });
+    await runs.volumes.volumeAdded(volume);
     stopping.abort(new Error('the plugin is stopping (SIGTERM)'));
-    const record = await coordinator.backup('v', 'manual');
+    const record = await runs.backups.run('v', 'manual');
     assert.equal(record.result, 'failed');
     assert.match(record.error ?? '', /the plugin is stopping/);
     assert.deepEqual(docker.calls, []);

@@ -10,7 +10,7 @@ import { runLabelCommands } from '../../src/engine/stop-containers';
 import type { Volume } from '../../src/volumes/volume-registry';
 import { container, FakeDocker } from '../helpers/fake-docker';
 import { makeTempDir } from '../helpers/temp-dir';
-import { setUpCoordinator } from './coordinator-fixtures';
+import { setUpRuns } from './runs-fixtures';
 
 const logger = createSilentLogger();
 
@@ -33,23 +33,23 @@ describe('HOOK_TIMEOUT', () => {
   });
 
   it('a hung archive-pre fails the run before anything is stopped and frees the slot for the next volume', async () => {
-    const { coordinator, docker, volume, volumesDir, scheduler } = await setUpCoordinator({}, { hookTimeoutSeconds: 0.2 });
+    const { runs, docker, volume, volumesDir, scheduler } = await setUpRuns({}, { hookTimeoutSeconds: 0.2 });
     docker.containers[0].labels[LABELS.archivePre] = 'sleep 100000';
     docker.hangingCommands.add('sleep 100000');
     docker.containers.push(container('other-app', { volumes: ['w'] }));
     await mkdir(join(volumesDir, 'w', 'data'), { recursive: true });
     await writeFile(join(volumesDir, 'w', 'data', 'file.txt'), 'w');
     const other: Volume = { ...volume, record: { ...volume.record, name: 'w' } };
-    await coordinator.volumeAdded(volume);
-    await coordinator.volumeAdded(other);
+    await runs.volumes.volumeAdded(volume);
+    await runs.volumes.volumeAdded(other);
 
     // Both at once with MAX_CONCURRENT_BACKUPS=1: w waits for v's slot, which the hung hook must give up.
-    const [hung, next] = await Promise.all([coordinator.backup('v', 'manual'), coordinator.backup('w', 'manual')]);
+    const [hung, next] = await Promise.all([runs.backups.run('v', 'manual'), runs.backups.run('w', 'manual')]);
     assert.equal(hung.result, 'failed');
     assert.match(hung.error ?? '', /archive-pre command in container app did not finish in 0.2 s \(HOOK_TIMEOUT\)/);
     assert.ok(!docker.calls.includes('stop app'), 'nothing was stopped for v');
     assert.equal(next.result, 'success', next.error);
-    assert.match(String((coordinator.statusOf(volume).lastRun as { error: string }).error), /HOOK_TIMEOUT/);
+    assert.match(String((runs.status.of(volume).lastRun as { error: string }).error), /HOOK_TIMEOUT/);
     scheduler.stopAll();
   });
 });

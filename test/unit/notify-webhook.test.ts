@@ -9,7 +9,7 @@ import type { RunRecord } from '../../src/vocabulary/run-record';
 import { capturingLogger } from '../helpers/capturing-logger';
 import { eventually } from '../helpers/eventually';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
-import { setUpCoordinator } from './coordinator-fixtures';
+import { setUpRuns } from './runs-fixtures';
 
 /** Closed when this file's tests end: a test that fails half way must not leave a server holding the process open. */
 async function receiver(status?: number): Promise<WebhookReceiver> {
@@ -111,19 +111,19 @@ describe('Notifier', () => {
   });
 });
 
-describe('BackupCoordinator notifications', () => {
+describe('backup run notifications', () => {
   it('tells the webhook of a failed run; an unreachable webhook does not fail a run', async () => {
     const hook = await receiver();
-    const { coordinator, docker, scheduler, volume } = await setUpCoordinator({
+    const { runs, docker, scheduler, volume } = await setUpRuns({
       notifier: new Notifier({ urls: [await deadUrl(), hook.url('')], level: 'error', logger: createSilentLogger() }),
     });
-    await coordinator.volumeAdded(volume);
+    await runs.volumes.volumeAdded(volume);
 
-    const succeeded = await coordinator.backup('v', 'manual');
+    const succeeded = await runs.backups.run('v', 'manual');
     assert.equal(succeeded.result, 'success', succeeded.error);
 
     docker.refuseToStop.add('app');
-    const failed = await coordinator.backup('v', 'manual');
+    const failed = await runs.backups.run('v', 'manual');
     assert.equal(failed.result, 'failed');
     await eventually('the webhook got the failure', async () => hook.received.length > 0, 10_000);
     assert.equal(hook.received.length, 1, 'only the failure, at level error');

@@ -11,7 +11,7 @@ import { capturingLogger } from '../helpers/capturing-logger';
 import { FakeDocker } from '../helpers/fake-docker';
 import { freePort } from '../helpers/free-port';
 import { makeTempDir } from '../helpers/temp-dir';
-import { setUpCoordinator } from './coordinator-fixtures';
+import { setUpRuns } from './runs-fixtures';
 
 const SFTP = { SFTP_HOST: '127.0.0.1', SFTP_USER: 'backup', SFTP_PASSWORD: 'sftp-warning-password' };
 const KNOWN = 'localhost ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
@@ -37,9 +37,9 @@ describe('sftp without known host keys', () => {
 
   it('shows in the status of a volume whose targets include sftp', async () => {
     const targets = new TargetSet(await makeTempDir('sftp-status'), loadRemoteSettings(SFTP));
-    const { coordinator, volume, scheduler } = await setUpCoordinator({ targetWarnings: (names) => targets.warnings(names) });
-    assert.equal(coordinator.statusOf(volume).warnings, undefined, 'a local volume has none');
-    assert.deepEqual(coordinator.statusOf(sftpVolume()).warnings, [SFTP_ANY_HOST_KEY]);
+    const { runs, volume, scheduler } = await setUpRuns({ targetWarnings: (names) => targets.warnings(names) });
+    assert.equal(runs.status.of(volume).warnings, undefined, 'a local volume has none');
+    assert.deepEqual(runs.status.of(sftpVolume()).warnings, [SFTP_ANY_HOST_KEY]);
     scheduler.stopAll();
   });
 

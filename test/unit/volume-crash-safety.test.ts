@@ -5,9 +5,9 @@ import { describe, it } from 'node:test';
 import { createSilentLogger } from '../../src/shared/logger';
 import { VolumeRegistry, type VolumeRegistryDeps } from '../../src/volumes/volume-registry';
 import { VolumeStore } from '../../src/volumes/volume-store';
-import { RunStateStore } from '../../src/runs/run-state-store';
+import { RunStateStore } from '../../src/runs/run-state';
 import { type RunState } from '../../src/vocabulary/run-record';
-import { setUpCoordinator } from './coordinator-fixtures';
+import { setUpRuns } from './runs-fixtures';
 import { FakeMounter } from '../helpers/fake-mounter';
 import { makeTempDir } from '../helpers/temp-dir';
 
@@ -80,10 +80,10 @@ describe('a volume loaded at start', () => {
         await super.write(volume, state);
       }
     })('/nonexistent');
-    const { coordinator, volume, scheduler } = await setUpCoordinator({ runStates: slow });
+    const { runs, volume, scheduler } = await setUpRuns({ runStates: slow });
     try {
-      await coordinator.volumeAdded(volume);
-      assert.equal(typeof coordinator.statusOf(volume).nextRun, 'string');
+      await runs.volumes.volumeAdded(volume);
+      assert.equal(typeof runs.status.of(volume).nextRun, 'string');
       await new Promise((resolve) => setImmediate(resolve));
       assert.deepEqual(writes, ['v'], 'the write of the new next run is under way, not awaited');
     } finally {

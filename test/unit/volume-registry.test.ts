@@ -93,7 +93,6 @@ describe('VolumeRegistry', () => {
       volumeAdded: async (volume) => void heard.push(`added ${volume.record.name}`),
       volumeRemoving: async (name) => void heard.push(`removing ${name}`),
       volumeRemoved: async (name) => void heard.push(`removed ${name}`),
-      statusOf: () => ({}),
     });
     await registry.create('alpha', { 'backup-schedule': '@daily' });
     await registry.mount('alpha', 'one');

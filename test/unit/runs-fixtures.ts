@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BackupCoordinator, type CoordinatorDeps } from '../../src/runs/backup-coordinator';
+import { createRuns, type RunsDeps } from '../../src/runs/runs';
 import type { BackupDeps } from '../../src/runs/backup/run-backup';
 import { createSilentLogger } from '../../src/shared/logger';
 import { StopJournal } from '../../src/engine/stop-journal';
 import { VolumeScheduler } from '../../src/runs/volume-scheduler';
-import { RunStateStore } from '../../src/runs/run-state-store';
+import { RunStateStore } from '../../src/runs/run-state';
 import { LocalTarget } from '../../src/targets/local-target';
 import { loadRemoteSettings } from '../../src/settings/target-settings';
 import { TargetSet } from '../../src/targets/target-set';
@@ -16,14 +16,14 @@ import type { Volume } from '../../src/volumes/volume-registry';
 import { container, FakeDocker } from '../helpers/fake-docker';
 import { makeTempDir } from '../helpers/temp-dir';
 
-// Shared by backup-coordinator.test.ts and notify-webhook.test.ts (no tests here).
+// Shared by backup-runs.test.ts and notify-webhook.test.ts (no tests here).
 
-/** A coordinator over a fake engine with one volume `v` (scheduled at 3:00, direct snapshot) used by `app`. */
-export async function setUpCoordinator(
-  extra: Partial<CoordinatorDeps> | ((parts: { docker: FakeDocker; journal: StopJournal; activity: VolumeActivity }) => Partial<CoordinatorDeps>) = {},
+/** The runs layer over a fake engine with one volume `v` (scheduled at 3:00, direct snapshot) used by `app`. */
+export async function setUpRuns(
+  extra: Partial<RunsDeps> | ((parts: { docker: FakeDocker; journal: StopJournal; activity: VolumeActivity }) => Partial<RunsDeps>) = {},
   backupExtra: Partial<BackupDeps> = {},
 ) {
-  const dir = await makeTempDir('coordinator');
+  const dir = await makeTempDir('runs');
   const volumesDir = join(dir, 'volumes');
   const docker = new FakeDocker([container('app', { volumes: ['v'] })]);
   const journal = new StopJournal(dir);
@@ -31,7 +31,7 @@ export async function setUpCoordinator(
   const scheduler = new VolumeScheduler('UTC');
   const target = new LocalTarget(join(dir, 'archive'));
   const targets = new TargetSet(join(dir, 'archive'), loadRemoteSettings({}));
-  const coordinator = new BackupCoordinator({
+  const runs = createRuns({
     backup: { docker, journal, targets, stopTimeoutSeconds: 5, serviceStopTimeoutSeconds: 5, logger: createSilentLogger(), ...backupExtra },
     readArchives: (names) => targets.reader(names),
     scheduler,
@@ -51,5 +51,5 @@ export async function setUpCoordinator(
     record: { name: 'v', createdAt: new Date().toISOString(), options: raw, mountIds: [] },
     options: parseVolumeOptions(raw, { schedule: 'none', retention: '', encryption: 'none' }),
   };
-  return { dir, volumesDir, docker, scheduler, target, coordinator, volume };
+  return { dir, volumesDir, docker, scheduler, target, runs, volume };
 }

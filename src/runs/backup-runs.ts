@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import type { Logger } from '../shared/logger';
+import type { RunRecord, RunTrigger } from '../vocabulary/run-record';
+import type { Volume } from '../volumes/volume-registry';
+import { runBackup, type BackupDeps } from './backup/run-backup';
+import type { OutcomeRecorder } from './outcome-recorder';
+import type { RunGate } from './run-gate';
+
+export interface BackupRunsDeps {
+  backup: BackupDeps;
+  gate: RunGate;
+  recorder: OutcomeRecorder;
+  find(volume: string): Volume | undefined;
+  /** Where sync mirrors and copies are staged, one folder per volume. */
+  stagingRoot: string;
+  dataPath(volume: string): string;
+  /** Aborted at shutdown: runs in progress stop and bring back what they stopped. */
+  signal?: AbortSignal;
+  /** Told of every finished run (runs/notifier.ts); it never throws and is not waited for. */
+  notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
+  logger: Logger;
+}
+
+/** A backup of one volume, scheduled or asked for: through the gate, recorded, notified. */
+export class BackupRuns {
+  constructor(private readonly deps: BackupRunsDeps) {}
+
+  /** Rejects when the volume is busy or has no usable options; a run that fails resolves with its record. */
+  async run(name: string, trigger: RunTrigger): Promise<RunRecord> {
+    const volume = this.deps.find(name);
+    if (!volume) throw new Error(`no such volume: ${name}`);
+    const options = volume.options;
+    if (!options) throw new Error(`volume ${name} cannot be backed up: ${volume.optionsError}`);
+    const busy = this.deps.gate.busyWith(name);
+    if (busy) {
+      this.deps.logger.warn(`Skipping the ${trigger} backup of volume ${name}: a ${busy} of it is still running`);
+      throw new Error(busy === 'backup' ? `a backup of volume ${name} is already running` : `volume ${name} is busy: a ${busy} of it is running`);
+    }
+    return this.deps.gate.turn(name, 'backup', async () => {
+      const record = await this.deps.gate.slot(() => runBackup(this.deps.backup, {
+        volume: name,
+        options,
+        rawOptions: volume.record.options,
+        dataPath: this.deps.dataPath(name),
+        stagingDir: join(this.deps.stagingRoot, name),
+        trigger,
+        signal: this.deps.signal,
+      }));
+      await this.deps.recorder.record(name, { lastRun: record, ...(record.result === 'success' ? { lastSuccessAt: record.finishedAt } : {}) });
+      // Not awaited: a slow webhook must not hold the volume's activity slot or `backupvol backup`.
+      void this.deps.notifier?.runFinished(name, record).catch(() => undefined);
+      return record;
+    });
+  }
+}

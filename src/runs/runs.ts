@@ -1,0 +1,61 @@
+import type { Logger } from '../shared/logger';
+import type { ConcurrencyLimit } from '../shared/concurrency-limit';
+import type { ArchiveSource } from '../targets/target-reader';
+import type { RunRecord } from '../vocabulary/run-record';
+import type { TargetName } from '../vocabulary/volume-options';
+import { BackupRuns } from './backup-runs';
+import type { BackupDeps } from './backup/run-backup';
+import type { BringBackRetrier } from './bring-back-retrier';
+import { FollowedVolumes } from './followed-volumes';
+import { OutcomeRecorder } from './outcome-recorder';
+import { RunGate } from './run-gate';
+import { RunStates, type RunStateStore } from './run-state';
+import { StatusView } from './status-view';
+import type { VolumeActivity } from './volume-activity';
+import type { VolumeScheduler } from './volume-scheduler';
+
+export interface RunsDeps {
+  backup: BackupDeps;
+  scheduler: VolumeScheduler;
+  limit: ConcurrencyLimit;
+  runStates: RunStateStore;
+  stagingRoot: string;
+  discardTree?(path: string): Promise<void>;
+  dataPath(volume: string): string;
+  dockerReady: Promise<void>;
+  /** Shared with the bring-back retrier: one activity per volume at a time. */
+  activity: VolumeActivity;
+  readArchives(targets: readonly TargetName[]): ArchiveSource;
+  targetWarnings?(targets: readonly TargetName[]): string[];
+  retrier?: BringBackRetrier;
+  signal?: AbortSignal;
+  notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
+  logger: Logger;
+}
+
+/** The parts of the runs layer, wired to each other; main.ts and the tests build them here. */
+export interface Runs {
+  volumes: FollowedVolumes;
+  backups: BackupRuns;
+  status: StatusView;
+  gate: RunGate;
+  recorder: OutcomeRecorder;
+  states: RunStates;
+}
+
+export function createRuns(deps: RunsDeps): Runs {
+  const { scheduler, logger, retrier } = deps;
+  const states = new RunStates(deps.runStates, logger);
+  const gate = new RunGate({ activity: deps.activity, limit: deps.limit, dockerReady: deps.dockerReady });
+  const find = (volume: string) => volumes.find(volume);
+  const recorder = new OutcomeRecorder({ states, scheduler, find, readArchives: deps.readArchives, retrier, logger });
+  const backups = new BackupRuns({ ...deps, gate, recorder, find });
+  const volumes: FollowedVolumes = new FollowedVolumes({
+    ...deps,
+    states,
+    gate,
+    backup: (volume, trigger) => backups.run(volume, trigger),
+  });
+  const status = new StatusView({ states, scheduler, gate, retrier, targetWarnings: deps.targetWarnings });
+  return { volumes, backups, status, gate, recorder, states };
+}

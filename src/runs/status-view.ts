@@ -1,0 +1,89 @@
+import { runOutcome, type RestoreRecord, type RunOutcome, type RunRecord, type RunState, type TargetOutcome, type VerifyRecord } from '../vocabulary/run-record';
+import type { TargetName } from '../vocabulary/volume-options';
+import type { Volume } from '../volumes/volume-registry';
+import type { BringBackRetrier, LeftDownStatus } from './bring-back-retrier';
+import type { RunGate } from './run-gate';
+import type { RunStates } from './run-state';
+import type { Activity } from './volume-activity';
+import type { VolumeScheduler } from './volume-scheduler';
+
+/** The last backup run as `docker volume inspect` shows it (contract: Status). */
+export interface LastRunStatus extends RunOutcome {
+  time: string;
+  stopped: string[];
+  scaled?: string[];
+  gone?: string[];
+  snapshot: string | null;
+  fellBack?: string;
+  warning?: string;
+  targets?: TargetOutcome[];
+}
+
+/** A volume's runs as `docker volume inspect`, `backupvol ls` and the tests read them. */
+export interface VolumeStatus {
+  schedule: string;
+  nextRun: string | null;
+  target: string;
+  /** What is unsafe about the volume's targets (e.g. an SFTP host key that is not checked). */
+  warnings?: string[];
+  archives: number;
+  running: boolean;
+  /** A restore or verify in progress. */
+  busy?: Activity;
+  quiesced: boolean | null;
+  lastRun: LastRunStatus | null;
+  leftDown?: LeftDownStatus;
+  lastRestore?: RestoreRecord;
+  lastVerify?: VerifyRecord;
+}
+
+export interface StatusViewDeps {
+  states: RunStates;
+  scheduler: VolumeScheduler;
+  gate: RunGate;
+  retrier?: BringBackRetrier;
+  /** What is unsafe about a volume's targets (TargetSet.warnings). */
+  targetWarnings?(targets: readonly TargetName[]): string[];
+}
+
+export class StatusView {
+  constructor(private readonly deps: StatusViewDeps) {}
+
+  of(volume: Volume): VolumeStatus {
+    const name = volume.record.name;
+    const state: RunState = this.deps.states.of(name);
+    const warnings = this.deps.targetWarnings?.(volume.options?.targets ?? []) ?? [];
+    const activity = this.deps.gate.busyWith(name);
+    const leftDown = this.deps.retrier?.status(name);
+    return {
+      schedule: volume.options?.schedule ?? 'none',
+      nextRun: this.deps.scheduler.nextRun(name)?.toISOString() ?? null,
+      target: volume.options?.targets.join(',') ?? 'local',
+      ...(warnings.length > 0 ? { warnings } : {}),
+      archives: state.archiveCount ?? 0,
+      running: activity === 'backup',
+      ...(activity && activity !== 'backup' ? { busy: activity } : {}),
+      quiesced: state.lastRun ? state.lastRun.quiesced : null,
+      lastRun: state.lastRun ? lastRunStatus(state.lastRun) : null,
+      ...(leftDown ? { leftDown } : {}),
+      ...(state.lastRestore ? { lastRestore: state.lastRestore } : {}),
+      ...(state.lastVerify ? { lastVerify: state.lastVerify } : {}),
+    };
+  }
+}
+
+function lastRunStatus(last: RunRecord): LastRunStatus {
+  const { error, ...outcome } = runOutcome(last);
+  return {
+    time: last.startedAt,
+    ...outcome,
+    stopped: last.stopped,
+    ...(last.scaled?.length ? { scaled: last.scaled } : {}),
+    ...(last.gone?.length ? { gone: last.gone } : {}),
+    snapshot: last.snapshotMode ?? null,
+    ...(last.fellBackReason ? { fellBack: last.fellBackReason } : {}),
+    ...(last.warning ? { warning: last.warning } : {}),
+    ...(last.targets ? { targets: last.targets } : {}),
+    error,
+  };
+}
