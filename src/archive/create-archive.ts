@@ -6,6 +6,7 @@ import { createGcPacer } from './gc-pacer';
 import { GzipMembers } from './gzip-members';
 import { gatheredOutput, isLocalFileOutput } from './local-file-output';
 import { packVolume } from './pack-volume';
+import type { ChainLink } from './pack-worker-protocol';
 import { settleAll } from './settle-all';
 import { startZstdCompressor } from './zstd-compressor';
 
@@ -30,6 +31,8 @@ export interface CreateArchiveOptions {
   /** Encrypts the compressed bytes (see crypto/archive-cipher.ts); what output receives, and sha256 covers, is its output. */
   encrypt?: Duplex;
   signal?: AbortSignal;
+  /** Makes the archive a link of an incremental chain (pack-changes.ts). */
+  chain?: ChainLink;
 }
 
 export interface ArchiveResult {
@@ -57,6 +60,7 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   const pack = {
     sourceDir: options.sourceDir,
     exclude: options.exclude,
+    chain: options.chain,
     signal: teardown.signal,
   };
 

@@ -1,5 +1,6 @@
 import { readSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
+import { parseDumpdir } from './dumpdir';
 import { TarReader } from './tar-reader';
 import { countsAsFile } from './tar-entry';
 import { EntryGuard } from './entry-guard';
@@ -35,10 +36,16 @@ function run(port: NonNullable<typeof parentPort>): void {
     }
   };
 
+  /** The content of the dumpdir entry being read, with its directory's path (dumpdir.ts). */
+  let dumpdir: { path: string; content: Buffer[] } | undefined;
+
   // Synchronous: every entry is checked and written before write() returns (tar-reader.ts).
   const reader = new TarReader({
-    entry: (entry) => {
+    entry: (header) => {
+      // A dumpdir is its directory, plus the list of names the directory keeps (applied at its end).
+      const entry = header.type === 'GNUDumpDir' ? { ...header, type: 'Directory' } : header;
       const path = guard.check(entry);
+      if (header.type === 'GNUDumpDir') dumpdir = { path, content: [] };
       entryCount++;
       if (countsAsFile(entry.type)) fileCount++;
       writer.begin({
@@ -51,8 +58,12 @@ function run(port: NonNullable<typeof parentPort>): void {
         linkpath: entry.type === 'Link' ? guard.normalizeLinkTarget(entry) : entry.linkpath,
       });
     },
-    content: (chunk) => writer.write(chunk),
-    entryEnd: () => writer.end(),
+    content: (chunk) => (dumpdir ? dumpdir.content.push(Buffer.from(chunk)) : writer.write(chunk)),
+    entryEnd: () => {
+      if (dumpdir) writer.purge(dumpdir.path, parseDumpdir(Buffer.concat(dumpdir.content)));
+      dumpdir = undefined;
+      writer.end();
+    },
   });
 
   const finish = () => {

@@ -9,7 +9,7 @@ import { walkVolume } from './walk-volume';
  * archive whatever the plugin (root) can read on the host. O_NONBLOCK: a file swapped for a FIFO must not
  * block the run forever. Neither changes anything for the regular files we expect.
  */
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+export const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
  * Errors that mean the path changed under a live backup: the entry is skipped, as GNU tar does. EINVAL:
@@ -44,7 +44,7 @@ export function packTree(options: PackTreeOptions): PackTreeResult {
     const at = walked.directory.at(walked.name);
     const stat = walked.opened ? fstatSync(walked.opened.fd) : ignoreVanished(() => lstatSync(at));
     if (!stat) continue;
-    const meta = describe(walked.path, stat);
+    const meta = describeEntry(walked.path, stat);
     if (!meta) continue;
     if (meta.type === 'SymbolicLink') {
       const linkpath = ignoreVanished(() => readlinkSync(at));
@@ -80,7 +80,7 @@ export function packTree(options: PackTreeOptions): PackTreeResult {
   return { fileCount };
 }
 
-function describe(path: string, stat: Stats): TarEntryMeta | undefined {
+export function describeEntry(path: string, stat: Stats): TarEntryMeta | undefined {
   const meta = { path, mode: stat.mode, uid: stat.uid, gid: stat.gid, size: 0, mtime: stat.mtime };
   if (stat.isFile()) return { ...meta, type: 'File', size: stat.size };
   if (stat.isDirectory()) return { ...meta, type: 'Directory' };
@@ -89,7 +89,7 @@ function describe(path: string, stat: Stats): TarEntryMeta | undefined {
   return undefined;
 }
 
-function ignoreVanished<T>(operation: () => T): T | undefined {
+export function ignoreVanished<T>(operation: () => T): T | undefined {
   try {
     return operation();
   } catch (error) {

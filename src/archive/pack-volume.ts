@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { CONTROL_SLOTS, STOP, WAITING, WAKE, type PackWorkerData, type PackWorkerMessage } from './pack-worker-protocol';
+import { CONTROL_SLOTS, STOP, WAITING, WAKE, type ChainLink, type PackWorkerData, type PackWorkerMessage } from './pack-worker-protocol';
 
 export interface PackVolumeOptions {
   sourceDir: string;
@@ -24,6 +24,8 @@ export interface PackVolumeOptions {
   observe?: (chunk: Buffer) => void;
   signal?: AbortSignal;
   tuning?: Partial<PackTuning>;
+  /** Packs a link of an incremental chain (GNU dumpdirs, changed names only) rather than a plain tree. */
+  chain?: ChainLink;
 }
 
 export interface PackTuning {
@@ -66,6 +68,7 @@ export function packVolume(options: PackVolumeOptions): Promise<{ fileCount: num
     control: control.buffer as SharedArrayBuffer,
     returns: returns.port2,
     sinkFd: toFd ? destination.fd : undefined,
+    chain: options.chain,
   };
   const worker = new Worker(join(__dirname, 'pack-worker.js'), {
     workerData,

@@ -21,6 +21,18 @@ export interface PackWorkerData {
   returns: MessagePort;
   /** When set, the worker writes the stream to this descriptor itself (blocking) and posts no batches. */
   sinkFd?: number;
+  /** When set, the archive is a link of an incremental chain (pack-changes.ts). */
+  chain?: ChainLink;
+}
+
+/** What an archive of an incremental chain packs against (see pack-changes.ts). */
+export interface ChainLink {
+  /** The index of the archive this one applies on; none for the full archive that starts the chain. */
+  previousIndex?: string;
+  /** Where this archive's index goes. */
+  nextIndex: string;
+  /** Whether inode numbers and ctimes tell changes (not so for a fresh copy of the volume). */
+  trustInode: boolean;
 }
 
 export type PackWorkerMessage =

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FdSinkPool } from './fd-sink-pool';
+import { packChanges } from './pack-changes';
 import { packTree } from './pack-tree';
 import type { PackWorkerData, PackWorkerMessage } from './pack-worker-protocol';
 import { PackStopped } from './pack-stopped';
@@ -13,7 +14,8 @@ function run(): void {
   let message: PackWorkerMessage;
   try {
     const pool = data.sinkFd === undefined ? new TransferPool(data) : new FdSinkPool(data, data.sinkFd);
-    const { fileCount } = packTree({ root: data.root, exclude: data.exclude, batcher: new TarBatcher(pool) });
+    const tree = { root: data.root, exclude: data.exclude, batcher: new TarBatcher(pool) };
+    const { fileCount } = data.chain ? packChanges({ ...tree, ...data.chain }) : packTree(tree);
     message = { kind: 'done', fileCount };
   } catch (error) {
     if (error instanceof PackStopped) return;

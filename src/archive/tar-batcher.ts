@@ -76,6 +76,12 @@ export class TarBatcher {
     return position;
   }
 
+  /** Appends whole blocks encoded elsewhere (GNU dumpdir entries, dumpdir.ts). */
+  blocks(bytes: Buffer): void {
+    if (bytes.length % BLOCK !== 0) throw new Error('tar entries are whole 512-byte blocks');
+    this.append(bytes);
+  }
+
   /** Two zero blocks end the archive; ships what is left. */
   finish(): void {
     this.zeros(2 * BLOCK);

@@ -11,12 +11,14 @@ import {
   lutimesSync,
   mkdirSync,
   openSync,
+  readdirSync,
   rmSync,
   statSync,
   symlinkSync,
   writeSync,
 } from 'node:fs';
 import { DirectoryChain, PinnedDirectory } from '../shared/pinned-directory';
+import type { DumpdirCode } from './dumpdir';
 import { isRegularFile } from './entry-guard';
 
 /** One archive entry, its path already checked and normalized by EntryGuard ('' is the root). */
@@ -127,6 +129,22 @@ export class TreeWriter {
     } else if (entry.type === 'FIFO') {
       this.create(entry.path, at, () => makeFifo(at, entry.path));
       this.withHandle(openSync(at, OPEN_FIFO), entry);
+    }
+  }
+
+  /**
+   * Applies a GNU dumpdir (dumpdir.ts) to a directory already begun: what it holds that the dumpdir does
+   * not name, or names as the other kind (a file where a directory is listed, or the reverse), is
+   * removed, as `tar --extract --incremental` does. That is how a later link of a chain deletes and renames.
+   */
+  purge(path: string, listing: ReadonlyMap<string, DumpdirCode>): void {
+    const directory = path === '' ? this.root : this.entryParents.directory(path.split('/'), { createMissing: false });
+    for (const name of readdirSync(directory.at(''))) {
+      const code = listing.get(name);
+      if (code === 'N') continue;
+      const at = directory.at(name);
+      const isDirectory = code === undefined ? false : lstatSync(at).isDirectory();
+      if (code === undefined || (code === 'D') !== isDirectory) this.replace(path === '' ? name : `${path}/${name}`, at);
     }
   }
 
