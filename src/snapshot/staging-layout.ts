@@ -8,15 +8,19 @@ export interface StagingLayout {
   copy: string;
 }
 
+/** The index of the newest archive of an incremental chain (runs/backup/chain-indexes.ts): kept like the mirror. */
+export const CHAIN_FOLDER = 'chain';
+
 /**
- * Creates the volume's staging folder and empties it of everything but the mirror when it is still wanted:
- * a copy or a probe left by a run that died, or a mirror of a volume that no longer uses sync.
+ * Creates the volume's staging folder and empties it of everything but the chain index and the mirror
+ * when it is still wanted: a copy or a probe left by a run that died, or a mirror of a volume that no
+ * longer uses sync.
  */
 export async function prepareStaging(input: { stagingDir: string; keepMirror: boolean }): Promise<StagingLayout> {
   const layout = { mirror: join(input.stagingDir, 'mirror'), copy: join(input.stagingDir, 'copy') };
   await mkdir(input.stagingDir, { recursive: true });
   for (const name of await readdir(input.stagingDir)) {
-    if (input.keepMirror && name === 'mirror') continue;
+    if ((input.keepMirror && name === 'mirror') || name === CHAIN_FOLDER) continue;
     await rm(join(input.stagingDir, name), { recursive: true, force: true });
   }
   return layout;

@@ -13,7 +13,13 @@ const RESERVE_BYTES = 16 * 1024 * 1024;
 export interface StageRequest {
   /** The volume whose folder of the target holds the archive (the one it was made from). */
   sourceVolume: string;
+  /** The point to restore. */
   archive: StoredArchive;
+  /**
+   * What the point needs, applied in order: the full archive, then each incremental up to the point
+   * (resolve-archive.ts); just the archive when absent.
+   */
+  links?: readonly StoredArchive[];
   /** Emptied first; holds the checked tree on success, removed on failure. */
   stagingDir: string;
   onProgress?: (archiveBytes: number) => void;
@@ -26,48 +32,64 @@ export interface StageRequest {
 }
 
 /**
- * Extracts an archive into a staging directory and checks it against its manifest (sha256 of the bytes
- * read, file count). Nothing of the volume is touched: on any failure the staging directory is removed
- * and the error says why.
+ * Extracts an archive (each link of its chain in turn) into a staging directory and checks each against
+ * its manifest (sha256 of the bytes read, file count). Nothing of the volume is touched: on any failure
+ * the staging directory is removed and the error names the archive that failed.
  */
 export async function stageArchive(target: ArchiveSource, request: StageRequest): Promise<ExtractResult> {
-  const { archive, stagingDir } = request;
-  const { manifest } = archive;
-  try {
-    assertArchiveEncryption(archive, request.encryption);
-  } catch (error) {
-    throw new Error(`cannot restore ${archive.name}: ${(error as Error).message}`);
+  const { stagingDir } = request;
+  const links = request.links ?? [request.archive];
+  for (const archive of links) {
+    try {
+      assertArchiveEncryption(archive, request.encryption);
+    } catch (error) {
+      throw new Error(`cannot restore ${archive.name}: ${(error as Error).message}`);
+    }
   }
   await rm(stagingDir, { recursive: true, force: true });
   await mkdir(stagingDir, { mode: 0o755 });
-  try {
-    const room = await roomIn(stagingDir);
-    if (manifest.bytes > room) {
-      throw new Error(`archive ${archive.name} (${manifest.bytes} bytes) is larger than the free space of the volume's filesystem (${room} bytes)`);
+  let done = 0;
+  const totals = { sha256: '', bytes: 0, entryCount: 0, fileCount: 0, contentBytes: 0 };
+  for (const archive of links) {
+    try {
+      const extracted = await stageLink(target, request, archive, (bytes) => request.onProgress?.(done + bytes));
+      done += extracted.bytes;
+      Object.assign(totals, { sha256: extracted.sha256, bytes: totals.bytes + extracted.bytes, entryCount: totals.entryCount + extracted.entryCount });
+      Object.assign(totals, { fileCount: totals.fileCount + extracted.fileCount, contentBytes: totals.contentBytes + extracted.contentBytes });
+    } catch (error) {
+      await rm(stagingDir, { recursive: true, force: true });
+      throw new Error(`cannot restore ${archive.name}: ${(error as Error).message}`);
     }
-    // Before the archive is opened: a missing key is a clear error, not a half-read stream.
-    const decrypt = decryptionStage(manifest.encryption, request.keys ?? NO_KEYS);
-    const compression = compressionOfArchive(archive.name);
-    const extracted = await extractArchive({
-      input: await target.open(request.sourceVolume, archive.name, { readBytes: archiveReadBytes(compression) }),
-      compression,
-      decrypt,
-      destination: stagingDir,
-      roomBytes: room,
-      keepSpecialBits: request.keepSpecialBits,
-      onProgress: request.onProgress,
-    });
-    if (extracted.sha256 !== manifest.sha256) {
-      throw new Error(`archive ${archive.name} is corrupt: its sha256 is ${extracted.sha256}, its manifest says ${manifest.sha256}`);
-    }
-    if (extracted.fileCount !== manifest.fileCount) {
-      throw new Error(`archive ${archive.name} holds ${extracted.fileCount} files, its manifest says ${manifest.fileCount}`);
-    }
-    return extracted;
-  } catch (error) {
-    await rm(stagingDir, { recursive: true, force: true });
-    throw new Error(`cannot restore ${archive.name}: ${(error as Error).message}`);
   }
+  return totals;
+}
+
+/** One archive extracted over what the links before it left in the staging directory. */
+async function stageLink(target: ArchiveSource, request: StageRequest, archive: StoredArchive, onProgress: (bytes: number) => void): Promise<ExtractResult> {
+  const { manifest } = archive;
+  const room = await roomIn(request.stagingDir);
+  if (manifest.bytes > room) {
+    throw new Error(`archive ${archive.name} (${manifest.bytes} bytes) is larger than the free space of the volume's filesystem (${room} bytes)`);
+  }
+  // Before the archive is opened: a missing key is a clear error, not a half-read stream.
+  const decrypt = decryptionStage(manifest.encryption, request.keys ?? NO_KEYS);
+  const compression = compressionOfArchive(archive.name);
+  const extracted = await extractArchive({
+    input: await target.open(request.sourceVolume, archive.name, { readBytes: archiveReadBytes(compression) }),
+    compression,
+    decrypt,
+    destination: request.stagingDir,
+    roomBytes: room,
+    keepSpecialBits: request.keepSpecialBits,
+    onProgress,
+  });
+  if (extracted.sha256 !== manifest.sha256) {
+    throw new Error(`archive ${archive.name} is corrupt: its sha256 is ${extracted.sha256}, its manifest says ${manifest.sha256}`);
+  }
+  if (extracted.fileCount !== manifest.fileCount) {
+    throw new Error(`archive ${archive.name} holds ${extracted.fileCount} files, its manifest says ${manifest.fileCount}`);
+  }
+  return extracted;
 }
 
 async function roomIn(directory: string): Promise<number> {
