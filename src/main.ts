@@ -4,7 +4,7 @@ import { AdminService } from './runs/admin-service';
 import { BackupCoordinator } from './runs/backup-coordinator';
 import { DockerodeApi } from './engine/docker-api';
 import { waitForDocker } from './engine/wait-for-docker';
-import { missingKeySetting } from './crypto/archive-keys';
+import { missingKeySetting } from './settings/archive-keys';
 import { createLogger } from './shared/logger';
 import { createRedactor } from './shared/redact';
 import { Notifier } from './runs/notifier';

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { Encryption } from '../vocabulary/volume-options';
 import { ageDecryptStream, ageEncryptStream } from './age-stream';
-import { missingKeySetting, type ArchiveKeys } from './archive-keys';
+import { missingKeySetting, type ArchiveKeys } from '../settings/archive-keys';
 import { gpgDecryptStream, gpgEncryptStream } from './gpg-stream';
 
 /** The encrypting stage of a backup's pipeline, or undefined for encryption none. Throws when keys are missing. */

@@ -52,7 +52,8 @@ export const SECRET_SETTINGS = [
   'AGE_IDENTITY',
 ] as const;
 
-type Env = Record<string, string | undefined>;
+/** The process environment, or a test's stand-in for it. */
+export type Env = Record<string, string | undefined>;
 
 export function loadSettings(env: Env = process.env): Settings {
   return {
@@ -82,6 +83,31 @@ export function loadPaths(env: Env = process.env): PluginPaths {
     dataDir: text(env, 'BACKUPVOL_DATA_DIR', '/var/lib/backupvol'),
     archiveDir: text(env, 'BACKUPVOL_ARCHIVE_DIR', '/archive'),
     mountRoot: text(env, 'BACKUPVOL_MOUNT_ROOT', '/mnt/volumes'),
+  };
+}
+
+/**
+ * The host CLI's settings: bin/backupvol sets them from `docker plugin inspect` before it starts the CLI,
+ * and the paths are those the plugin itself reads, seen from the host.
+ */
+export interface CliSettings {
+  /** The plugin's name, as `docker plugin ls` shows it; also the driver of the volumes `--into` creates. */
+  plugin: string;
+  /** Whether the engine has the plugin enabled; undefined when that could not be asked. */
+  pluginEnabled?: boolean;
+  socket: string;
+  /** Where `backupvol recover` reads the stop journal. */
+  dataDir: string;
+}
+
+export function loadCliSettings(env: Env = process.env): CliSettings {
+  const { socket, dataDir } = loadPaths(env);
+  const enabled = env.BACKUPVOL_PLUGIN_ENABLED?.trim();
+  return {
+    plugin: text(env, 'BACKUPVOL_PLUGIN', 'backupvol'),
+    pluginEnabled: enabled === 'true' || enabled === 'false' ? enabled === 'true' : undefined,
+    socket,
+    dataDir,
   };
 }
 

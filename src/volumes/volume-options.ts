@@ -12,7 +12,7 @@ export interface OptionDefaults {
   encryption: string;
   /**
    * Why the plugin's key settings cannot serve this encryption (naming the setting to set), or undefined
-   * when they can (crypto/archive-keys.ts missingKeySetting). Without it, gpg and age are refused.
+   * when they can (settings/archive-keys.ts missingKeySetting). Without it, gpg and age are refused.
    */
   missingKeySetting?: (encryption: Encryption, verify: boolean) => string | undefined;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadArchiveKeys, missingKeySetting } from '../../src/crypto/archive-keys';
+import { loadArchiveKeys, missingKeySetting } from '../../src/settings/archive-keys';
 import { InvalidOptionError, parseVolumeOptions, type OptionDefaults } from '../../src/volumes/volume-options';
 
 const defaults: OptionDefaults = { schedule: 'none', retention: '', encryption: 'none' };
