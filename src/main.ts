@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AdminService } from './runs/admin-service';
 import { BackupCoordinator } from './runs/backup-coordinator';
-import { DockerodeApi } from './engine/docker-api';
+import { DockerodeApi } from './engine/dockerode-api';
 import { waitForDocker } from './engine/wait-for-docker';
 import { missingKeySetting } from './settings/archive-keys';
 import { createLogger } from './shared/logger';

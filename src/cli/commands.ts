@@ -1,5 +1,5 @@
-import Docker from 'dockerode';
 import type { ArchiveRow, VolumeRow } from '../runs/admin-service';
+import type { HostEngine } from '../engine/host-engine';
 import type { RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { parseOwnRestoreSource } from '../vocabulary/restore-source';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
@@ -21,6 +21,7 @@ export interface Invocation {
   into?: string;
   all: boolean;
   settings: CliSettings;
+  engine: HostEngine;
 }
 
 export interface Command {
@@ -140,15 +141,18 @@ export const COMMANDS: Record<string, Command> = {
       } catch (error) {
         throw new UsageError(`--into: ${(error as Error).message}`);
       }
-      await createVolume(into, invocation.settings.plugin);
+      const { engine } = invocation;
+      if (await engine.volumeExists(into)) throw new UsageError(`volume ${into} exists already; --into needs the name of a new volume`);
+      // Made through the engine, so Docker knows it like any other backupvol volume.
+      await engine.createVolume(into, invocation.settings.plugin);
       let record: RestoreRecord;
       try {
         record = (await withProgress(`Restoring into ${into}`, (onProgress) => callPlugin(invocation.settings, 'Restore', { Volume: volume, From: from, Into: into }, onProgress))) as RestoreRecord;
       } catch (error) {
-        await removeVolume(into);
+        await engine.removeVolume(into);
         throw error;
       }
-      if (record.result !== 'success') await removeVolume(into);
+      if (record.result !== 'success') await engine.removeVolume(into);
       return reportRestore(invocation.json, into, record);
     },
   },
@@ -158,9 +162,9 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'when the plugin is down: start it again and wait until it has started what an interrupted backup left stopped',
     flags: [],
     positionals: { min: 0, max: 0 },
-    async run({ json, settings }) {
+    async run({ json, settings, engine }) {
       const { plugin } = settings;
-      const outcome = await recoverPlugin(settings);
+      const outcome = await recoverPlugin(settings, engine);
       print(json, outcome, () => {
         if (outcome.wasRunning) return `The ${plugin} plugin is running: it brings back what its runs stopped by itself.`;
         const lines = [`Started the ${plugin} plugin again.`];
@@ -199,22 +203,4 @@ function reportRestore(json: boolean, volume: string, record: RestoreRecord): nu
       : `Restore of ${volume} failed: ${record.error}`,
   );
   return record.result === 'success' ? EXIT.ok : EXIT.failed;
-}
-
-/** --into makes the new volume through the engine, so Docker knows it like any other backupvol volume. */
-async function createVolume(name: string, driver: string): Promise<void> {
-  const docker = new Docker();
-  const existing = await docker
-    .getVolume(name)
-    .inspect()
-    .catch(() => undefined);
-  if (existing) throw new UsageError(`volume ${name} exists already; --into needs the name of a new volume`);
-  await docker.createVolume({ Name: name, Driver: driver });
-}
-
-async function removeVolume(name: string): Promise<void> {
-  await new Docker()
-    .getVolume(name)
-    .remove()
-    .catch(() => undefined);
 }

@@ -1,5 +1,5 @@
-import Docker from 'dockerode';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { HostEngine } from '../engine/host-engine';
 import { StopJournal } from '../engine/stop-journal';
 import type { CliSettings } from '../settings/settings';
 import { callPlugin, PluginDownError } from './plugin-client';
@@ -21,15 +21,13 @@ const POLL_MS = 500;
  * runs stopped. The containers cannot be started without it: they mount its volumes, and the engine
  * refuses to mount a volume whose plugin is disabled. Does nothing while the plugin answers.
  */
-export async function recoverPlugin(settings: CliSettings): Promise<RecoverOutcome> {
+export async function recoverPlugin(settings: CliSettings, engine: HostEngine): Promise<RecoverOutcome> {
   if (await pluginAnswers(settings)) return { wasRunning: true, volumes: [] };
   const journal = new StopJournal(settings.dataDir);
   const before = await journal.pending();
-  const plugin = new Docker().getPlugin(settings.plugin, settings.plugin);
-  const { Enabled: enabled } = (await plugin.inspect()) as { Enabled: boolean };
-  // Enabled without a process: the engine must first be told it is not running (force: volumes exist).
-  if (enabled) await plugin.disable({ force: true });
-  await plugin.enable({ timeout: ANSWER_TIMEOUT_MS / 1000 });
+  // Enabled without a process: the engine must first be told it is not running.
+  if (await engine.pluginEnabled(settings.plugin)) await engine.forceDisablePlugin(settings.plugin);
+  await engine.enablePlugin(settings.plugin, ANSWER_TIMEOUT_MS / 1000);
   await until(() => pluginAnswers(settings), ANSWER_TIMEOUT_MS);
   await until(async () => (await journal.pending()).length === 0, REPLAY_TIMEOUT_MS);
   const left = new Map((await journal.pending()).map((entry) => [entry.volume, entry]));

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { DockerodeApi, DockerTimeoutError } from '../../src/engine/docker-api';
+import { DockerodeApi, DockerTimeoutError } from '../../src/engine/dockerode-api';
 import { createSilentLogger } from '../../src/shared/logger';
 import { LABELS } from '../../src/engine/labels';
 import { runLabelCommands } from '../../src/engine/stop-containers';
