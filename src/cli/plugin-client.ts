@@ -3,9 +3,6 @@ import type { ProgressReport } from '../runs/admin-service';
 import type { CliSettings } from '../settings/settings';
 import { describePluginDown, isNobodyListening } from './plugin-down';
 
-/** The plugin answered with an error (bad request, unknown volume, busy volume...). */
-export class PluginError extends Error {}
-
 /** No process listens on the plugin's socket. */
 export class PluginDownError extends Error {}
 
@@ -25,7 +22,8 @@ export function callPlugin(settings: CliSettings, route: string, body: Record<st
         if (message.Progress) onProgress?.(message.Progress);
         else if (message.Err !== undefined) {
           settled = true;
-          reject(new PluginError(message.Err));
+          // The plugin's refusal (bad request, unknown volume, busy volume...), word for word.
+          reject(new Error(message.Err));
         } else if ('Result' in message) {
           settled = true;
           resolve(message.Result);

@@ -1,22 +1,12 @@
 import Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
+import { DEFAULT_TIMEOUTS } from '../settings/settings';
 import { withTimeout } from '../shared/with-timeout';
 import { NoSuchObjectError, type ContainerFacts, type DockerApi, type ExecResult, type ObjectSpec, type ServiceFacts, type SwarmInfo } from './docker-api';
 
 const NOT_MODIFIED = 304;
 const NOT_FOUND = 404;
 const OUTPUT_LIMIT = 64 * 1024;
-
-/** DOCKER_API_TIMEOUT's default (settings.ts). */
-const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
-
-/** The engine did not answer a request in time; the message names the request and the setting. */
-export class DockerTimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DockerTimeoutError';
-  }
-}
 
 /** The plugin's one client of the engine: every request bounded by DOCKER_API_TIMEOUT. */
 export class DockerodeApi implements DockerApi {
@@ -25,7 +15,7 @@ export class DockerodeApi implements DockerApi {
 
   constructor(socketPath = '/var/run/docker.sock', options: { requestTimeoutMs?: number } = {}) {
     this.docker = new Docker({ socketPath });
-    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUTS.dockerApiSeconds * 1000;
   }
 
   async ping(): Promise<void> {
@@ -165,7 +155,7 @@ export class DockerodeApi implements DockerApi {
    */
   private async request<T>(what: string, call: (abortSignal: AbortSignal) => Promise<T>, extraMs = 0): Promise<T> {
     const ms = this.requestTimeoutMs + extraMs;
-    return withTimeout(ms, call, () => new DockerTimeoutError(`the Docker API gave no answer in ${ms / 1000} s while ${what} (DOCKER_API_TIMEOUT)`));
+    return withTimeout(ms, call, () => new Error(`the Docker API gave no answer in ${ms / 1000} s while ${what} (DOCKER_API_TIMEOUT)`));
   }
 
   /**

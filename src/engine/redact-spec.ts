@@ -1,5 +1,5 @@
 import type { ObjectSpec } from './docker-api';
-import { LABELS } from './labels';
+import { LABELS } from './plan-quiesce';
 
 /**
  * Credentials that containers carry outside their environment, kept out of manifests (plain JSON beside

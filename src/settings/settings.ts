@@ -111,11 +111,14 @@ export function loadCliSettings(env: Env = process.env): CliSettings {
   };
 }
 
+/** Also what the parts that take a timeout use when made without the settings (tests, benchmarks). */
+export const DEFAULT_TIMEOUTS: Timeouts = { hookSeconds: 300, dockerApiSeconds: 60, transferStallSeconds: 60 };
+
 export function loadTimeouts(env: Env = process.env): Timeouts {
   return {
-    hookSeconds: positiveInteger(env, 'HOOK_TIMEOUT', 300),
-    dockerApiSeconds: positiveInteger(env, 'DOCKER_API_TIMEOUT', 60),
-    transferStallSeconds: positiveInteger(env, 'TRANSFER_STALL_TIMEOUT', 60),
+    hookSeconds: positiveInteger(env, 'HOOK_TIMEOUT', DEFAULT_TIMEOUTS.hookSeconds),
+    dockerApiSeconds: positiveInteger(env, 'DOCKER_API_TIMEOUT', DEFAULT_TIMEOUTS.dockerApiSeconds),
+    transferStallSeconds: positiveInteger(env, 'TRANSFER_STALL_TIMEOUT', DEFAULT_TIMEOUTS.transferStallSeconds),
   };
 }
 
