@@ -1,8 +1,9 @@
-import Docker from 'dockerode';
 import type { ArchiveRow, VolumeRow } from '../runs/admin-service';
+import type { HostEngine } from '../engine/host-engine';
 import type { RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { parseOwnRestoreSource } from '../vocabulary/restore-source';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
+import type { CliSettings } from '../settings/settings';
 import { formatBytes, formatDuration, formatTable, formatTime } from '../shared/format';
 import { callPlugin } from './plugin-client';
 import { ProgressLine } from './progress-line';
@@ -19,6 +20,8 @@ export interface Invocation {
   from?: string;
   into?: string;
   all: boolean;
+  settings: CliSettings;
+  engine: HostEngine;
 }
 
 export interface Command {
@@ -60,8 +63,8 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'list backupvol volumes with their schedule, last backup, next run and archive count',
     flags: [],
     positionals: { min: 0, max: 0 },
-    async run({ json }) {
-      const rows = (await callPlugin('List', {})) as VolumeRow[];
+    async run({ json, settings }) {
+      const rows = (await callPlugin(settings, 'List', {})) as VolumeRow[];
       print(json, rows, () =>
         formatTable(
           ['VOLUME', 'SCHEDULE', 'LAST BACKUP', 'RESULT', 'NEXT RUN', 'ARCHIVES'],
@@ -86,7 +89,7 @@ export const COMMANDS: Record<string, Command> = {
     positionals: { min: 1, max: 1 },
     async run(invocation) {
       const volume = volumeArgument(invocation);
-      const record = (await withProgress(`Backing up ${volume}`, (onProgress) => callPlugin('Backup', { Volume: volume }, onProgress))) as RunRecord;
+      const record = (await withProgress(`Backing up ${volume}`, (onProgress) => callPlugin(invocation.settings, 'Backup', { Volume: volume }, onProgress))) as RunRecord;
       print(invocation.json, record, () =>
         record.result === 'success'
           ? `Backed up ${volume} as ${record.archive} (${formatBytes(record.bytes ?? 0)}, downtime ${formatDuration(record.downtimeMs)})` +
@@ -104,7 +107,7 @@ export const COMMANDS: Record<string, Command> = {
     positionals: { min: 1, max: 1 },
     async run(invocation) {
       const volume = volumeArgument(invocation);
-      const rows = (await callPlugin('Backups', { Volume: volume })) as ArchiveRow[];
+      const rows = (await callPlugin(invocation.settings, 'Backups', { Volume: volume })) as ArchiveRow[];
       print(invocation.json, rows, () =>
         formatTable(
           ['ARCHIVE', 'CREATED', 'SIZE', 'FILES', 'DOWNTIME'],
@@ -129,7 +132,7 @@ export const COMMANDS: Record<string, Command> = {
         throw new UsageError(`--from: ${(error as Error).message}`);
       }
       if (invocation.into === undefined) {
-        const record = (await withProgress(`Restoring ${volume}`, (onProgress) => callPlugin('Restore', { Volume: volume, From: from }, onProgress))) as RestoreRecord;
+        const record = (await withProgress(`Restoring ${volume}`, (onProgress) => callPlugin(invocation.settings, 'Restore', { Volume: volume, From: from }, onProgress))) as RestoreRecord;
         return reportRestore(invocation.json, volume, record);
       }
       const into = invocation.into;
@@ -138,15 +141,18 @@ export const COMMANDS: Record<string, Command> = {
       } catch (error) {
         throw new UsageError(`--into: ${(error as Error).message}`);
       }
-      await createVolume(into);
+      const { engine } = invocation;
+      if (await engine.volumeExists(into)) throw new UsageError(`volume ${into} exists already; --into needs the name of a new volume`);
+      // Made through the engine, so Docker knows it like any other backupvol volume.
+      await engine.createVolume(into, invocation.settings.plugin);
       let record: RestoreRecord;
       try {
-        record = (await withProgress(`Restoring into ${into}`, (onProgress) => callPlugin('Restore', { Volume: volume, From: from, Into: into }, onProgress))) as RestoreRecord;
+        record = (await withProgress(`Restoring into ${into}`, (onProgress) => callPlugin(invocation.settings, 'Restore', { Volume: volume, From: from, Into: into }, onProgress))) as RestoreRecord;
       } catch (error) {
-        await removeVolume(into);
+        await engine.removeVolume(into);
         throw error;
       }
-      if (record.result !== 'success') await removeVolume(into);
+      if (record.result !== 'success') await engine.removeVolume(into);
       return reportRestore(invocation.json, into, record);
     },
   },
@@ -156,9 +162,9 @@ export const COMMANDS: Record<string, Command> = {
     summary: 'when the plugin is down: start it again and wait until it has started what an interrupted backup left stopped',
     flags: [],
     positionals: { min: 0, max: 0 },
-    async run({ json }) {
-      const plugin = process.env.BACKUPVOL_PLUGIN || 'backupvol';
-      const outcome = await recoverPlugin({ plugin, dataDir: process.env.BACKUPVOL_DATA_DIR || '/var/lib/backupvol' });
+    async run({ json, settings, engine }) {
+      const { plugin } = settings;
+      const outcome = await recoverPlugin(settings, engine);
       print(json, outcome, () => {
         if (outcome.wasRunning) return `The ${plugin} plugin is running: it brings back what its runs stopped by itself.`;
         const lines = [`Started the ${plugin} plugin again.`];
@@ -181,7 +187,7 @@ export const COMMANDS: Record<string, Command> = {
       const named = invocation.positionals[1];
       if (named && invocation.all) throw new UsageError('give an ARCHIVE or --all, not both');
       const which = invocation.all ? 'all' : (named ?? 'latest');
-      const records = (await withProgress(`Verifying ${volume}`, (onProgress) => callPlugin('Verify', { Volume: volume, Archive: which }, onProgress))) as VerifyRecord[];
+      const records = (await withProgress(`Verifying ${volume}`, (onProgress) => callPlugin(invocation.settings, 'Verify', { Volume: volume, Archive: which }, onProgress))) as VerifyRecord[];
       print(invocation.json, records, () =>
         records.map((record) => (record.result === 'ok' ? `ok      ${record.archive} (${record.fileCount} files)` : `FAILED  ${record.error}`)).join('\n'),
       );
@@ -197,23 +203,4 @@ function reportRestore(json: boolean, volume: string, record: RestoreRecord): nu
       : `Restore of ${volume} failed: ${record.error}`,
   );
   return record.result === 'success' ? EXIT.ok : EXIT.failed;
-}
-
-/** --into makes the new volume through the engine, so Docker knows it like any other backupvol volume. */
-async function createVolume(name: string): Promise<void> {
-  const docker = new Docker();
-  const driver = process.env.BACKUPVOL_PLUGIN || 'backupvol';
-  const existing = await docker
-    .getVolume(name)
-    .inspect()
-    .catch(() => undefined);
-  if (existing) throw new UsageError(`volume ${name} exists already; --into needs the name of a new volume`);
-  await docker.createVolume({ Name: name, Driver: driver });
-}
-
-async function removeVolume(name: string): Promise<void> {
-  await new Docker()
-    .getVolume(name)
-    .remove()
-    .catch(() => undefined);
 }

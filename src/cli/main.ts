@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { HostEngine } from '../engine/host-engine';
+import { loadCliSettings } from '../settings/settings';
 import { COMMANDS, EXIT, UsageError, type Command } from './commands';
 
 /**
@@ -70,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     throw new UsageError(`wrong number of arguments\n\n${help(command)}`);
   }
   const values = parsed.values as { json?: boolean; from?: string; into?: string; all?: boolean };
-  return command.run({ positionals: parsed.positionals, json: values.json === true, from: values.from, into: values.into, all: values.all === true });
+  return command.run({ positionals: parsed.positionals, json: values.json === true, from: values.from, into: values.into, all: values.all === true, settings: loadCliSettings(), engine: new HostEngine() });
 }
 
 main(process.argv.slice(2)).then(

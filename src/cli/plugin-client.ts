@@ -1,21 +1,17 @@
 import { request } from 'node:http';
+import type { CliSettings } from '../settings/settings';
 import type { ProgressReport } from '../vocabulary/run-record';
 import { describePluginDown, isNobodyListening } from './plugin-down';
-
-/** The plugin answered with an error (bad request, unknown volume, busy volume...). */
-export class PluginError extends Error {}
 
 /** No process listens on the plugin's socket. */
 export class PluginDownError extends Error {}
 
-const DEFAULT_SOCKET = '/run/docker/plugins/backupvol.sock';
-
 /**
  * Calls one admin endpoint on the plugin's socket and returns its Result, reporting Progress lines as
- * they come (see protocol/admin-routes.ts for the NDJSON answer).
+ * they come (see plugin/admin-routes.ts for the NDJSON answer).
  */
-export function callPlugin(route: string, body: Record<string, string>, onProgress?: (report: ProgressReport) => void): Promise<unknown> {
-  const socketPath = process.env.BACKUPVOL_SOCKET || DEFAULT_SOCKET;
+export function callPlugin(settings: CliSettings, route: string, body: Record<string, string>, onProgress?: (report: ProgressReport) => void): Promise<unknown> {
+  const socketPath = settings.socket;
   return new Promise((resolve, reject) => {
     const call = request({ socketPath, path: `/BackupVol.${route}`, method: 'POST', headers: { 'Content-Type': 'application/json' } }, (response) => {
       let pending = '';
@@ -26,7 +22,8 @@ export function callPlugin(route: string, body: Record<string, string>, onProgre
         if (message.Progress) onProgress?.(message.Progress);
         else if (message.Err !== undefined) {
           settled = true;
-          reject(new PluginError(message.Err));
+          // The plugin's refusal (bad request, unknown volume, busy volume...), word for word.
+          reject(new Error(message.Err));
         } else if ('Result' in message) {
           settled = true;
           resolve(message.Result);
@@ -48,7 +45,7 @@ export function callPlugin(route: string, body: Record<string, string>, onProgre
     call.on('error', (error: NodeJS.ErrnoException) => {
       const reason = `no answer on ${socketPath}: ${error.code ?? error.message}`;
       if (isNobodyListening(error.code)) {
-        reject(new PluginDownError(describePluginDown(process.env.BACKUPVOL_PLUGIN || 'backupvol', process.env.BACKUPVOL_PLUGIN_ENABLED, reason)));
+        reject(new PluginDownError(describePluginDown(settings.plugin, settings.pluginEnabled, reason)));
       } else {
         reject(new Error(`cannot reach the backupvol plugin (${reason}): is it installed and enabled? (docker plugin ls)`));
       }

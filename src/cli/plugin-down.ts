@@ -5,11 +5,11 @@
  * plugin's own (moby's pluginPostStart). Containers that an interrupted backup stopped then wait for a
  * start that never comes, so the message says how to bring back both.
  */
-export function describePluginDown(plugin: string, enabled: string | undefined, reason: string): string {
+export function describePluginDown(plugin: string, enabled: boolean | undefined, reason: string): string {
   const recover =
     'containers that an interrupted backup stopped stay stopped until it runs (they mount its volumes). ' +
     '`backupvol recover` starts it again and waits until it has started them';
-  if (enabled === 'false') {
+  if (enabled === false) {
     return (
       `the ${plugin} plugin is disabled (${reason}). If nobody disabled it, the engine gave up restarting it after ` +
       `its process died; ${recover} (or: \`docker plugin enable ${plugin}\`).`

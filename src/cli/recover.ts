@@ -1,6 +1,7 @@
-import Docker from 'dockerode';
 import { setTimeout as delay } from 'node:timers/promises';
+import type { HostEngine } from '../engine/host-engine';
 import { StopJournal } from '../engine/stop-journal';
+import type { CliSettings } from '../settings/settings';
 import { callPlugin, PluginDownError } from './plugin-client';
 
 export interface RecoverOutcome {
@@ -20,16 +21,14 @@ const POLL_MS = 500;
  * runs stopped. The containers cannot be started without it: they mount its volumes, and the engine
  * refuses to mount a volume whose plugin is disabled. Does nothing while the plugin answers.
  */
-export async function recoverPlugin(input: { plugin: string; dataDir: string }): Promise<RecoverOutcome> {
-  if (await pluginAnswers()) return { wasRunning: true, volumes: [] };
-  const journal = new StopJournal(input.dataDir);
+export async function recoverPlugin(settings: CliSettings, engine: HostEngine): Promise<RecoverOutcome> {
+  if (await pluginAnswers(settings)) return { wasRunning: true, volumes: [] };
+  const journal = new StopJournal(settings.dataDir);
   const before = await journal.pending();
-  const plugin = new Docker().getPlugin(input.plugin, input.plugin);
-  const { Enabled: enabled } = (await plugin.inspect()) as { Enabled: boolean };
-  // Enabled without a process: the engine must first be told it is not running (force: volumes exist).
-  if (enabled) await plugin.disable({ force: true });
-  await plugin.enable({ timeout: ANSWER_TIMEOUT_MS / 1000 });
-  await until(pluginAnswers, ANSWER_TIMEOUT_MS);
+  // Enabled without a process: the engine must first be told it is not running.
+  if (await engine.pluginEnabled(settings.plugin)) await engine.forceDisablePlugin(settings.plugin);
+  await engine.enablePlugin(settings.plugin, ANSWER_TIMEOUT_MS / 1000);
+  await until(() => pluginAnswers(settings), ANSWER_TIMEOUT_MS);
   await until(async () => (await journal.pending()).length === 0, REPLAY_TIMEOUT_MS);
   const left = new Map((await journal.pending()).map((entry) => [entry.volume, entry]));
   return {
@@ -41,9 +40,9 @@ export async function recoverPlugin(input: { plugin: string; dataDir: string }):
   };
 }
 
-async function pluginAnswers(): Promise<boolean> {
+async function pluginAnswers(settings: CliSettings): Promise<boolean> {
   try {
-    await callPlugin('List', {});
+    await callPlugin(settings, 'List', {});
     return true;
   } catch (error) {
     if (error instanceof PluginDownError) return false;

@@ -1,6 +1,5 @@
 import type { ContainerFacts, ServiceFacts } from './docker-api';
 import type { StopPolicy } from '../vocabulary/volume-options';
-import { LABELS } from './labels';
 
 export interface PlannedStop {
   id: string;
@@ -45,8 +44,15 @@ export interface QuiescePlan {
   post: PlannedCommand[];
 }
 
-export class QuiesceConflictError extends Error {}
+/** Label names shared with offen/docker-volume-backup, so existing stacks work unchanged. */
+export const LABELS = {
+  stop: 'docker-volume-backup.stop-during-backup',
+  stopNoRestart: 'docker-volume-backup.stop-during-backup-no-restart',
+  archivePre: 'docker-volume-backup.archive-pre',
+  archivePost: 'docker-volume-backup.archive-post',
+} as const;
 
+/** Set by Swarm on its task containers. */
 export const SERVICE_LABEL = 'com.docker.swarm.service.id';
 
 /**
@@ -97,7 +103,7 @@ export function planQuiesce(input: {
     if (!swarm?.manager) throw workerNodeError(container);
     const service = services.get(serviceId);
     if (labels.labelled && serviceLabels.get(serviceId)?.labelled) {
-      throw new QuiesceConflictError(
+      throw new Error(
         `container ${container.name} and its service ${service?.name ?? serviceId} are both labelled ${LABELS.stop}; ` +
           'label only the service (it is scaled to 0) or only the container (it is stopped directly). Nothing was stopped.',
       );
@@ -133,7 +139,7 @@ function stopLabelsOf(
   const restart = subject.labels[LABELS.stop] === stopLabel;
   const noRestart = subject.labels[LABELS.stopNoRestart] === stopLabel;
   if (restart && noRestart) {
-    throw new QuiesceConflictError(
+    throw new Error(
       `${kind} ${subject.name} has both ${LABELS.stop}=${stopLabel} and ${LABELS.stopNoRestart}=${stopLabel}; ` +
         'keep one of them. Nothing was stopped.',
     );
@@ -143,7 +149,7 @@ function stopLabelsOf(
 
 function scalable(service: ServiceFacts, restart: boolean, why: string): PlannedScale {
   if (service.mode !== 'replicated') {
-    throw new QuiesceConflictError(
+    throw new Error(
       `service ${service.name} ${why} but is a ${service.mode}-mode service, which cannot be scaled to 0; ` +
         'make it replicated, remove the label, or use backup-stop=none. Nothing was stopped.',
     );
@@ -151,16 +157,16 @@ function scalable(service: ServiceFacts, restart: boolean, why: string): Planned
   return { id: service.id, name: service.name, replicas: service.replicas, restart };
 }
 
-function autoRemoveError(container: ContainerFacts, stopLabel: string): QuiesceConflictError {
-  return new QuiesceConflictError(
+function autoRemoveError(container: ContainerFacts, stopLabel: string): Error {
+  return new Error(
     `container ${container.name} mounts the volume and was started with --rm: stopping it would remove it, and ` +
       `nothing could start it again. Label it ${LABELS.stop}=${stopLabel} to have it stopped (and gone) anyway, ` +
       'start it without --rm, or use backup-stop=labelled or none. Nothing was stopped.',
   );
 }
 
-function workerNodeError(container: ContainerFacts): QuiesceConflictError {
-  return new QuiesceConflictError(
+function workerNodeError(container: ContainerFacts): Error {
+  return new Error(
     `container ${container.name} is a task of a Swarm service, and this node is a Swarm worker: services can only ` +
       'be scaled from a manager. Back this volume up from a manager node, use backup-stop=none, or run the ' +
       'writer as a plain container. Nothing was stopped.',

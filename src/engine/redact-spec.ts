@@ -1,10 +1,10 @@
 import type { ObjectSpec } from './docker-api';
-import { LABELS } from './labels';
+import { LABELS } from './plan-quiesce';
 
 /**
  * Credentials that containers carry outside their environment, kept out of manifests (plain JSON beside
  * the archive, even for an encrypted volume), statuses and notifications. The environment is already
- * reduced to names (docker-api.ts); what remains are labels (an archive-pre of `mysqldump -pSECRET`),
+ * reduced to names (dockerode-api.ts); what remains are labels (an archive-pre of `mysqldump -pSECRET`),
  * commands and arguments (`--password=...`, `redis-server --requirepass X`, `postgres://u:p@host`),
  * volume driver options (`o=username=u,password=p`) and the output of a failed hook.
  *

@@ -1,7 +1,6 @@
-import { loadArchiveKeys, secretValuesOf, type ArchiveKeys } from '../crypto/archive-keys';
+import { loadArchiveKeys, secretValuesOf, type ArchiveKeys } from './archive-keys';
 import { loadRemoteSettings, type RemoteSettings } from './target-settings';
-
-type Env = Record<string, string | undefined>;
+import type { Env } from './settings';
 
 export interface PluginSecrets {
   keys: ArchiveKeys;

@@ -52,7 +52,8 @@ export const SECRET_SETTINGS = [
   'AGE_IDENTITY',
 ] as const;
 
-type Env = Record<string, string | undefined>;
+/** The process environment, or a test's stand-in for it. */
+export type Env = Record<string, string | undefined>;
 
 export function loadSettings(env: Env = process.env): Settings {
   return {
@@ -85,11 +86,39 @@ export function loadPaths(env: Env = process.env): PluginPaths {
   };
 }
 
+/**
+ * The host CLI's settings: bin/backupvol sets them from `docker plugin inspect` before it starts the CLI,
+ * and the paths are those the plugin itself reads, seen from the host.
+ */
+export interface CliSettings {
+  /** The plugin's name, as `docker plugin ls` shows it; also the driver of the volumes `--into` creates. */
+  plugin: string;
+  /** Whether the engine has the plugin enabled; undefined when that could not be asked. */
+  pluginEnabled?: boolean;
+  socket: string;
+  /** Where `backupvol recover` reads the stop journal. */
+  dataDir: string;
+}
+
+export function loadCliSettings(env: Env = process.env): CliSettings {
+  const { socket, dataDir } = loadPaths(env);
+  const enabled = env.BACKUPVOL_PLUGIN_ENABLED?.trim();
+  return {
+    plugin: text(env, 'BACKUPVOL_PLUGIN', 'backupvol'),
+    pluginEnabled: enabled === 'true' || enabled === 'false' ? enabled === 'true' : undefined,
+    socket,
+    dataDir,
+  };
+}
+
+/** Also what the parts that take a timeout use when made without the settings (tests, benchmarks). */
+export const DEFAULT_TIMEOUTS: Timeouts = { hookSeconds: 300, dockerApiSeconds: 60, transferStallSeconds: 60 };
+
 export function loadTimeouts(env: Env = process.env): Timeouts {
   return {
-    hookSeconds: positiveInteger(env, 'HOOK_TIMEOUT', 300),
-    dockerApiSeconds: positiveInteger(env, 'DOCKER_API_TIMEOUT', 60),
-    transferStallSeconds: positiveInteger(env, 'TRANSFER_STALL_TIMEOUT', 60),
+    hookSeconds: positiveInteger(env, 'HOOK_TIMEOUT', DEFAULT_TIMEOUTS.hookSeconds),
+    dockerApiSeconds: positiveInteger(env, 'DOCKER_API_TIMEOUT', DEFAULT_TIMEOUTS.dockerApiSeconds),
+    transferStallSeconds: positiveInteger(env, 'TRANSFER_STALL_TIMEOUT', DEFAULT_TIMEOUTS.transferStallSeconds),
   };
 }
 

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { loadTimeouts, readSecret } from './settings';
+import { loadTimeouts, readSecret, type Env } from './settings';
 import type { TargetName } from '../vocabulary/volume-options';
-
-type Env = Record<string, string | undefined>;
 
 export interface S3Settings {
   endpoint?: string;

@@ -1,13 +1,5 @@
 import { Writable } from 'node:stream';
 
-/** Something outside the plugin made no progress for too long; the message says what and which setting. */
-export class StallError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StallError';
-  }
-}
-
 /**
  * A deadline that moves with progress: `stalled` rejects once `progress()` has not been called for `ms`.
  * Whole operations (a listing of many manifests, an upload) may take as long as they keep moving; only
@@ -33,7 +25,7 @@ export class StallWatch {
   progress(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.fail(new StallError(this.describe())), this.ms);
+    this.timer = setTimeout(() => this.fail(new Error(this.describe())), this.ms);
   }
 
   stop(): void {
@@ -41,7 +33,7 @@ export class StallWatch {
     clearTimeout(this.timer);
   }
 
-  /** The work's outcome, or the StallError when it fell silent first. The watch ends either way. */
+  /** The work's outcome, or the stall's error when it fell silent first. The watch ends either way. */
   async bound<T>(work: Promise<T>): Promise<T> {
     try {
       return await Promise.race([work, this.stalled]);
@@ -52,8 +44,8 @@ export class StallWatch {
 }
 
 /**
- * Runs work under a StallWatch it can report progress to; when it falls silent for `ms`, rejects with a
- * StallError saying what it was doing. The work itself is not cancelled (no library call can be): what it
+ * Runs work under a StallWatch it can report progress to; when it falls silent for `ms`, rejects with an
+ * error saying what it was doing (describe(): what and which setting). The work itself is not cancelled (no library call can be): what it
  * holds is the caller's to close, e.g. by destroying the stream that hung.
  */
 export function withinStall<T>(ms: number, describe: () => string, work: (watch: StallWatch) => Promise<T>): Promise<T> {

@@ -1,8 +1,11 @@
+import { rm } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from '../shared/logger';
 import type { Resume } from '../engine/stop-containers';
 import type { SnapshotMode } from '../vocabulary/volume-options';
 import type { SpaceProbes } from './check-room';
-import type { SyncStats } from './sync-mirror';
+import type { StagingLayout } from './staging-layout';
+import { describeSyncStats, syncMirror, type SyncStats } from './sync-mirror';
 
 export interface SnapshotRequest {
   mode: SnapshotMode;
@@ -38,4 +41,82 @@ export interface Snapshot {
    * staging copy. sync: nothing, the mirror stays for the next run. Rejects when the restart fails.
    */
   release(): Promise<void>;
+}
+
+/**
+ * sync: brings the kept mirror up to date while the containers run, then again while they are stopped,
+ * which then copies only what changed in between: downtime is the time to find and copy that, not the
+ * volume's size. A failure leaves a partly updated mirror, which the next run's quick check simply repairs.
+ */
+export async function syncSnapshot(request: SnapshotRequest, layout: StagingLayout): Promise<Snapshot> {
+  const { source, exclude, logger } = request;
+  logger?.info(`Refreshing the mirror of ${source} while the containers run`);
+  const live = await syncMirror({ source, mirror: layout.mirror, exclude, sourceIsLive: true });
+  logger?.info(`Refreshed the mirror of ${source}: ${describeSyncStats(live)}`);
+
+  const { result: changes, downtimeMs } = await whileQuiesced(request.quiesce, () => syncMirror({ source, mirror: layout.mirror, exclude }));
+  logger?.info(`Brought the mirror of ${source} up to date: ${describeSyncStats(changes)}; downtime ${downtimeMs} ms`);
+  return { archiveRoot: layout.mirror, modeUsed: 'sync', downtimeMs, downtimeCopy: changes, release: async () => undefined };
+}
+
+/** copy: copies the whole volume into a fresh staging tree while the containers are stopped. */
+export async function copySnapshot(request: SnapshotRequest, layout: StagingLayout): Promise<Snapshot> {
+  const { source, exclude, logger } = request;
+  const removeCopy = () => rm(layout.copy, { recursive: true, force: true });
+  try {
+    logger?.info(`Copying ${source} to ${layout.copy} while the containers are stopped`);
+    const { result: copied, downtimeMs } = await whileQuiesced(request.quiesce, () => syncMirror({ source, mirror: layout.copy, exclude }));
+    logger?.info(`Copied ${source}: ${describeSyncStats(copied)}; downtime ${downtimeMs} ms`);
+    return { archiveRoot: layout.copy, modeUsed: 'copy', downtimeMs, downtimeCopy: copied, release: removeCopy };
+  } catch (error) {
+    // The failure is what the caller must hear about; a half copy left behind is removed at the next run.
+    await removeCopy().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** direct: stops the containers and hands over the volume itself; release() starts them once it is archived. */
+export async function directSnapshot(request: SnapshotRequest, fallback?: { reason: string }): Promise<Snapshot> {
+  const stoppingAt = performance.now();
+  const resume = await request.quiesce();
+  let downtimeMs: number | undefined;
+  let released: Promise<void> | undefined;
+  return {
+    archiveRoot: request.source,
+    modeUsed: 'direct',
+    fellBackReason: fallback?.reason,
+    get downtimeMs() {
+      return downtimeMs ?? Math.round(performance.now() - stoppingAt);
+    },
+    // Once only: a second call must not start the containers twice.
+    release() {
+      released ??= resume().finally(() => {
+        downtimeMs = Math.round(performance.now() - stoppingAt);
+      });
+      return released;
+    },
+  };
+}
+
+/**
+ * Runs `work` with the containers stopped and starts them again whatever happened. Downtime runs from
+ * asking them to stop until they are started again. A failing restart never hides the failure of the work:
+ * both end up in the one error thrown.
+ */
+async function whileQuiesced<T>(quiesce: () => Promise<Resume>, work: () => Promise<T>): Promise<{ result: T; downtimeMs: number }> {
+  const stoppingAt = performance.now();
+  const resume = await quiesce();
+  let result: T;
+  try {
+    result = await work();
+  } catch (failure) {
+    try {
+      await resume();
+    } catch (resumeError) {
+      throw new Error(`${(failure as Error).message}; starting the containers again failed too: ${(resumeError as Error).message}`, { cause: failure });
+    }
+    throw failure;
+  }
+  await resume();
+  return { result, downtimeMs: Math.round(performance.now() - stoppingAt) };
 }

@@ -1,12 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { checkRoomForCopy, SYSTEM_SPACE_PROBES, type RoomVerdict } from './check-room';
-import { copySnapshot } from './copy-snapshot';
-import { directSnapshot } from './direct-snapshot';
-import type { Snapshot, SnapshotRequest } from './snapshot';
+import { copySnapshot, directSnapshot, syncSnapshot, type Snapshot, type SnapshotRequest } from './snapshot';
 import { prepareStaging } from './staging-layout';
-import { syncSnapshot } from './sync-snapshot';
-
-export type { Snapshot, SnapshotRequest } from './snapshot';
 
 /**
  * Takes a consistent snapshot of a volume in the requested mode, stopping the containers through

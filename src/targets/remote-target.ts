@@ -3,8 +3,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { manifestName, type ArchiveManifest } from '../vocabulary/archive-manifest';
 import type { Redactor } from '../shared/redact';
 import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
-import { targetError } from './redact';
-import { DEFAULT_STALL_MS } from './stall-default';
+import { DEFAULT_TIMEOUTS } from '../settings/settings';
 import { StallGuardStream, StallWatch, withinStall } from '../shared/stall-watch';
 import type { RemoteStore, StoreSession } from './remote-store';
 import type { ArchiveUpload, StoredArchive, Target } from './target';
@@ -22,7 +21,7 @@ export class RemoteTarget implements Target {
     /** The plugin's one redaction of every secret, not only this store's: a library error may echo any. */
     private readonly redact: Redactor,
     /** TRANSFER_STALL_TIMEOUT in ms: how long the server may make no progress before an operation fails. */
-    private readonly stallMs: number = DEFAULT_STALL_MS,
+    private readonly stallMs: number = DEFAULT_TIMEOUTS.transferStallSeconds * 1000,
   ) {
     this.name = store.name;
   }
@@ -178,4 +177,15 @@ function reportingProgress(session: StoreSession, watch: StallWatch): StoreSessi
     rename: (from, to) => answered(session.rename(from, to)),
     ensureFolder: (folder) => answered(session.ensureFolder(folder)),
   };
+}
+
+/**
+ * An Error whose message names the target and carries no secret. Library errors can echo request URLs
+ * (with user:password@ in them) or, in rare cases, a header: every message a remote target lets out goes
+ * through here, so a secret never reaches a log, a status or the CLI, whatever the library said.
+ */
+function targetError(target: string, error: unknown, redact: Redactor): Error {
+  const message = error instanceof Error ? error.message || error.name : String(error);
+  const cleaned = redact(message);
+  return new Error(cleaned.startsWith(`target ${target}:`) ? cleaned : `target ${target}: ${cleaned}`);
 }

@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { bodyUpload, type RemoteStore, type StoreSession, type StoreUpload } from './remote-store';
-import { DEFAULT_STALL_MS } from './stall-default';
 import type { S3Settings } from '../settings/target-settings';
+import { DEFAULT_TIMEOUTS } from '../settings/settings';
 
 /** 5 MiB, S3's smallest part: at most PART_BYTES * QUEUE_SIZE of an archive is in memory. */
 const PART_BYTES = 5 * 1024 * 1024;
@@ -31,7 +31,7 @@ export class S3Store implements RemoteStore {
   constructor(
     private readonly settings: S3Settings,
     /** TRANSFER_STALL_TIMEOUT in ms. */
-    stallMs: number = DEFAULT_STALL_MS,
+    stallMs: number = DEFAULT_TIMEOUTS.transferStallSeconds * 1000,
   ) {
     this.client = new S3Client({
       endpoint: settings.endpoint,

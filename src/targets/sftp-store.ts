@@ -3,8 +3,8 @@ import type { Readable, Writable } from 'node:stream';
 import SftpClient from 'ssh2-sftp-client';
 import { isKnownHostKey } from './known-hosts';
 import type { RemoteStore, StoreSession, StoreUpload } from './remote-store';
-import { DEFAULT_STALL_MS } from './stall-default';
 import type { SftpSettings } from '../settings/target-settings';
+import { DEFAULT_TIMEOUTS } from '../settings/settings';
 
 /** An unreachable or silent server fails the run after this long instead of hanging it. */
 const CONNECT_TIMEOUT_MS = 15_000;
@@ -18,7 +18,7 @@ export class SftpStore implements RemoteStore {
   constructor(
     private readonly settings: SftpSettings,
     /** TRANSFER_STALL_TIMEOUT in ms. */
-    private readonly stallMs: number = DEFAULT_STALL_MS,
+    private readonly stallMs: number = DEFAULT_TIMEOUTS.transferStallSeconds * 1000,
   ) {}
 
   async session<T>(fn: (session: StoreSession) => Promise<T>): Promise<T> {

@@ -12,7 +12,7 @@ export interface OptionDefaults {
   encryption: string;
   /**
    * Why the plugin's key settings cannot serve this encryption (naming the setting to set), or undefined
-   * when they can (crypto/archive-keys.ts missingKeySetting). Without it, gpg and age are refused.
+   * when they can (settings/archive-keys.ts missingKeySetting). Without it, gpg and age are refused.
    */
   missingKeySetting?: (encryption: Encryption, verify: boolean) => string | undefined;
 }
@@ -40,13 +40,11 @@ export const OPTION_KEYS = [
 
 type OptionKey = (typeof OPTION_KEYS)[number];
 
-export class InvalidOptionError extends Error {}
-
-/** Validates the options of `docker volume create` and fills in defaults. Throws InvalidOptionError. */
+/** Validates the options of `docker volume create` and fills in defaults; a refusal names the option. */
 export function parseVolumeOptions(raw: Record<string, string>, defaults: OptionDefaults): VolumeOptions {
   for (const key of Object.keys(raw)) {
     if (!(OPTION_KEYS as readonly string[]).includes(key)) {
-      throw new InvalidOptionError(`unknown option "${key}": accepted options are ${OPTION_KEYS.join(', ')}`);
+      throw new Error(`unknown option "${key}": accepted options are ${OPTION_KEYS.join(', ')}`);
     }
   }
   const read = (key: OptionKey, fallback: string, setting?: string): OptionValue => {
@@ -80,7 +78,7 @@ function rejectMissingKeys(raw: Record<string, string>, options: VolumeOptions, 
   const missing = defaults.missingKeySetting
     ? defaults.missingKeySetting(options.encryption, options.verify)
     : 'no key settings are available';
-  if (missing) throw new InvalidOptionError(`backup-encryption=${options.encryption}${origin}: ${missing}`);
+  if (missing) throw new Error(`backup-encryption=${options.encryption}${origin}: ${missing}`);
 }
 
 interface OptionValue {
@@ -90,8 +88,8 @@ interface OptionValue {
   source: string;
 }
 
-function invalid(value: OptionValue, accepted: string): InvalidOptionError {
-  return new InvalidOptionError(`invalid ${value.key}=${JSON.stringify(value.text)}${value.source}: ${accepted}`);
+function invalid(value: OptionValue, accepted: string): Error {
+  return new Error(`invalid ${value.key}=${JSON.stringify(value.text)}${value.source}: ${accepted}`);
 }
 
 function oneOf<T extends string>(value: OptionValue, accepted: readonly T[]): T {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runBackup } from '../../src/runs/backup/run-backup';
 import { decryptionStage } from '../../src/crypto/archive-cipher';
-import { loadArchiveKeys } from '../../src/crypto/archive-keys';
+import { loadArchiveKeys } from '../../src/settings/archive-keys';
 import { restoreInPlace } from '../../src/runs/restore/restore-in-place';
 import { resolveArchive } from '../../src/runs/restore/resolve-archive';
 import { verifyArchive } from '../../src/runs/restore/verify-archive';

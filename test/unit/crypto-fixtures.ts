@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runBackup, type BackupDeps } from '../../src/runs/backup/run-backup';
-import { missingKeySetting } from '../../src/crypto/archive-keys';
+import { missingKeySetting } from '../../src/settings/archive-keys';
 import type { Logger } from '../../src/shared/logger';
 import { createSilentLogger } from '../../src/shared/logger';
 import { createRedactor } from '../../src/shared/redact';

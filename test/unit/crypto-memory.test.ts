@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { describe, it } from 'node:test';
 import { createArchive } from '../../src/archive/create-archive';
 import { encryptionStage, decryptionStage } from '../../src/crypto/archive-cipher';
-import { loadArchiveKeys } from '../../src/crypto/archive-keys';
+import { loadArchiveKeys } from '../../src/settings/archive-keys';
 import type { Encryption } from '../../src/vocabulary/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { ageKeyPair, GPG_PASSPHRASE } from './crypto-fixtures';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { runBackup, type BackupDeps } from '../../src/runs/backup/run-backup';
 import { createSilentLogger } from '../../src/shared/logger';
-import { LABELS } from '../../src/engine/labels';
+import { LABELS } from '../../src/engine/plan-quiesce';
 import { StopJournal } from '../../src/engine/stop-journal';
 import { stageArchive } from '../../src/runs/restore/stage-archive';
 import { loadRemoteSettings } from '../../src/settings/target-settings';

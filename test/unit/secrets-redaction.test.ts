@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { loadArchiveKeys } from '../../src/crypto/archive-keys';
+import { loadArchiveKeys } from '../../src/settings/archive-keys';
 import { createRedactor } from '../../src/shared/redact';
 import { restoreInPlace } from '../../src/runs/restore/restore-in-place';
 import { resolveArchive } from '../../src/runs/restore/resolve-archive';

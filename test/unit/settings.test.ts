@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadSettings } from '../../src/settings/settings';
+import { loadCliSettings, loadSettings } from '../../src/settings/settings';
 
 describe('loadSettings', () => {
   it('takes an IANA time zone, and UTC when TZ is empty', () => {
@@ -11,5 +11,25 @@ describe('loadSettings', () => {
   it('refuses a TZ that is not a time zone, naming the setting', () => {
     assert.throws(() => loadSettings({ TZ: 'Bad/Zone' }), /setting TZ=Bad\/Zone is not a time zone/);
     assert.throws(() => loadSettings({ TZ: 'CET-1CEST' }), /setting TZ=CET-1CEST is not a time zone/);
+  });
+});
+
+describe('loadCliSettings', () => {
+  it('reads what bin/backupvol sets, with the defaults of the plugin itself', () => {
+    assert.deepEqual(loadCliSettings({}), {
+      plugin: 'backupvol',
+      pluginEnabled: undefined,
+      socket: '/run/docker/plugins/backupvol.sock',
+      dataDir: '/var/lib/backupvol',
+    });
+    assert.deepEqual(
+      loadCliSettings({ BACKUPVOL_PLUGIN: 'bv', BACKUPVOL_PLUGIN_ENABLED: 'false', BACKUPVOL_SOCKET: '/run/x.sock', BACKUPVOL_DATA_DIR: '/data/backupvol' }),
+      { plugin: 'bv', pluginEnabled: false, socket: '/run/x.sock', dataDir: '/data/backupvol' },
+    );
+  });
+
+  it('leaves the enabled state unknown when docker plugin inspect gave nothing', () => {
+    assert.equal(loadCliSettings({ BACKUPVOL_PLUGIN_ENABLED: '' }).pluginEnabled, undefined);
+    assert.equal(loadCliSettings({ BACKUPVOL_PLUGIN_ENABLED: 'true' }).pluginEnabled, true);
   });
 });

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { formatArchiveName } from '../../src/vocabulary/archive-name';
 import { manifestName } from '../../src/vocabulary/archive-manifest';
 import { runBackup } from '../../src/runs/backup/run-backup';
-import { loadArchiveKeys } from '../../src/crypto/archive-keys';
+import { loadArchiveKeys } from '../../src/settings/archive-keys';
 import { createSilentLogger } from '../../src/shared/logger';
 import { StopJournal } from '../../src/engine/stop-journal';
 import { restoreInPlace } from '../../src/runs/restore/restore-in-place';

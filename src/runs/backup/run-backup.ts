@@ -1,6 +1,6 @@
 import { createArchive } from '../../archive/create-archive';
 import { encryptionStage } from '../../crypto/archive-cipher';
-import { missingKeySetting, NO_KEYS, type ArchiveKeys } from '../../crypto/archive-keys';
+import { missingKeySetting, NO_KEYS, type ArchiveKeys } from '../../settings/archive-keys';
 import type { DockerApi } from '../../engine/docker-api';
 import type { Logger } from '../../shared/logger';
 import { describeStopped, planFromEngine, quiesceTimeouts, type StopTimeouts } from '../../engine/plan-from-engine';

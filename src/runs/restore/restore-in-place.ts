@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import type { ArchiveKeys } from '../../crypto/archive-keys';
+import type { ArchiveKeys } from '../../settings/archive-keys';
 import type { DockerApi } from '../../engine/docker-api';
 import type { Logger } from '../../shared/logger';
 import { planFromEngine, quiesceTimeouts, type StopTimeouts } from '../../engine/plan-from-engine';

@@ -1,7 +1,7 @@
 import { mkdir, rm, statfs } from 'node:fs/promises';
 import { compressionOfArchive } from '../../vocabulary/archive-name';
 import { decryptionStage } from '../../crypto/archive-cipher';
-import { NO_KEYS, type ArchiveKeys } from '../../crypto/archive-keys';
+import { NO_KEYS, type ArchiveKeys } from '../../settings/archive-keys';
 import type { StoredArchive } from '../../targets/target';
 import type { ArchiveSource } from '../../targets/target-reader';
 import { assertArchiveEncryption, type VolumeEncryption } from './archive-encryption';

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { compressionOfArchive } from '../../vocabulary/archive-name';
 import { DigestStream } from '../../archive/digest-stream';
 import { decryptionStage } from '../../crypto/archive-cipher';
-import { NO_KEYS, type ArchiveKeys } from '../../crypto/archive-keys';
+import { NO_KEYS, type ArchiveKeys } from '../../settings/archive-keys';
 import { listArchiveEntries } from '../../archive/list-archive-entries';
 import type { VerifyRecord } from '../../vocabulary/run-record';
 import type { StoredArchive } from '../../targets/target';

@@ -1,7 +1,5 @@
-import { readSecret } from '../settings/settings';
+import { readSecret, type Env } from './settings';
 import type { Encryption } from '../vocabulary/volume-options';
-
-type Env = Record<string, string | undefined>;
 
 /**
  * The key material of the encryption settings, read once at start. A setting whose _FILE cannot be read
