@@ -54,3 +54,17 @@ export function checkChain<T extends ListedArchive>(archive: T, listing: readonl
 function sameNames(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((name, index) => name === b[index]);
 }
+
+/** `archive X needs Y, which is missing from target local`: what a break is, for errors and logs. */
+export function describeBreak(archive: string, broken: ChainBreak, target?: string): string {
+  switch (broken.why) {
+    case 'malformed':
+      return `archive ${archive} is an incremental whose manifest names no chain ending in its base and itself`;
+    case 'missing':
+      return `archive ${archive} needs ${broken.link}, which is missing${target ? ` from target ${target}` : ''}`;
+    case 'other-volume':
+      return `archive ${archive} needs ${broken.link}, whose manifest is of volume ${broken.volume}`;
+    case 'not-a-prefix':
+      return `archive ${archive} needs ${broken.link}, whose manifest's chain (${broken.chain.join(', ')}) is not the start of ${archive}'s`;
+  }
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkChain, claimedChain } from '../../src/vocabulary/archive-chain';
+import { checkChain, claimedChain, describeBreak } from '../../src/vocabulary/archive-chain';
 import { chainOf, legacyArchive, storedArchive } from './chain-fixtures';
 
 const START = new Date('2026-03-01T03:00:00Z');
@@ -52,5 +52,13 @@ describe('checkChain', () => {
     assert.deepEqual(malformed({ base: full.name }), expected);
     assert.deepEqual(malformed({ chain: [full.name, newest.name, newest.name] }), expected);
     assert.deepEqual(malformed({ kind: 'full', chain: [newest.name], base: first.name }), expected);
+  });
+
+  it('says what is wrong, naming the link and, when known, the target', () => {
+    assert.equal(describeBreak('b', { why: 'missing', link: 'a' }, 'local'), 'archive b needs a, which is missing from target local');
+    assert.equal(describeBreak('b', { why: 'missing', link: 'a' }), 'archive b needs a, which is missing');
+    assert.equal(describeBreak('b', { why: 'other-volume', link: 'a', volume: 'web' }), 'archive b needs a, whose manifest is of volume web');
+    assert.equal(describeBreak('b', { why: 'not-a-prefix', link: 'a', chain: ['x', 'a'] }), "archive b needs a, whose manifest's chain (x, a) is not the start of b's");
+    assert.match(describeBreak('b', { why: 'malformed', link: 'b' }), /^archive b is an incremental whose manifest names no chain/);
   });
 });
