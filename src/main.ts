@@ -89,6 +89,7 @@ async function main(): Promise<void> {
       schedule: settings.defaultSchedule,
       retention: settings.defaultRetention,
       encryption: settings.defaultEncryption,
+      fullEvery: settings.defaultFullEvery,
       missingKeySetting: (encryption, verify) => missingKeySetting(encryption, keys, verify),
     },
     stageRestoreFrom: (volume, from, stagingDir, options) => restores.atCreate(volume, from, stagingDir, options),

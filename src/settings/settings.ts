@@ -9,6 +9,8 @@ export interface Settings {
   defaultSchedule: string;
   defaultRetention: string;
   defaultEncryption: string;
+  /** DEFAULT_FULL_EVERY: backup-full-every of volumes created without one. */
+  defaultFullEvery: string;
   maxConcurrentBackups: number;
   stopTimeoutSeconds: number;
   serviceStopTimeoutSeconds: number;
@@ -61,6 +63,7 @@ export function loadSettings(env: Env = process.env): Settings {
     defaultSchedule: text(env, 'DEFAULT_SCHEDULE', 'none'),
     defaultRetention: text(env, 'DEFAULT_RETENTION', ''),
     defaultEncryption: text(env, 'DEFAULT_ENCRYPTION', 'none'),
+    defaultFullEvery: text(env, 'DEFAULT_FULL_EVERY', '1'),
     maxConcurrentBackups: positiveInteger(env, 'MAX_CONCURRENT_BACKUPS', 1),
     stopTimeoutSeconds: positiveInteger(env, 'STOP_TIMEOUT', 30),
     serviceStopTimeoutSeconds: positiveInteger(env, 'SERVICE_STOP_TIMEOUT', 300),

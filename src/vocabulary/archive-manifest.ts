@@ -19,7 +19,15 @@ export interface ArchiveManifest {
    * variable names only) so that a lost stack can be recreated from the backup.
    */
   stopped: { containers: string[]; services?: string[]; specs?: StoppedSpecs };
+  /** Absent in manifests written before incremental chains: those archives are all full. */
+  kind?: ArchiveKind;
+  /** The archive this incremental applies on; absent for a full one. */
+  base?: string;
+  /** The archive names from the chain's full archive up to and including this one. */
+  chain?: string[];
 }
+
+export type ArchiveKind = 'full' | 'incremental';
 
 export function manifestName(archive: string): string {
   return `${archive}.json`;

@@ -6,6 +6,11 @@ export type Encryption = 'none' | 'gpg' | 'age';
 export type TargetName = 'local' | 's3' | 'sftp' | 'webdav';
 export type StopPolicy = 'attached' | 'labelled' | 'none';
 export type SnapshotMode = 'sync' | 'copy' | 'direct';
+/**
+ * backup-full-every: a full archive, then incrementals on it until the chain holds `count` archives, or
+ * until the chain's full archive is `maxAgeMs` old. `{ count: 1 }` makes every archive full.
+ */
+export type FullEvery = { count: number } | { maxAgeMs: number };
 
 export interface VolumeOptions {
   /** A cron expression node-cron accepts, or null for no schedule. */
@@ -19,6 +24,7 @@ export interface VolumeOptions {
   snapshot: SnapshotMode;
   exclude: string[];
   jitterMs: number;
+  fullEvery: FullEvery;
   restoreFrom: string | null;
   /** Read back and check each new archive before the run counts as a success. */
   verify: boolean;

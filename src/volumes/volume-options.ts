@@ -3,13 +3,15 @@ import type { RetentionPolicy } from '../vocabulary/retention-policy';
 import { parseRestoreSource } from '../vocabulary/restore-source';
 import { parseRetention } from './retention-option';
 import { DURATION_FORMS, parseDuration } from '../shared/duration';
-import type { Compression, Encryption, SnapshotMode, StopPolicy, TargetName, VolumeOptions } from '../vocabulary/volume-options';
+import type { Compression, Encryption, FullEvery, SnapshotMode, StopPolicy, TargetName, VolumeOptions } from '../vocabulary/volume-options';
 
 /** Plugin settings that supply an option's value when the volume does not set it. */
 export interface OptionDefaults {
   schedule: string;
   retention: string;
   encryption: string;
+  /** DEFAULT_FULL_EVERY; `1` (every archive full) when not given. */
+  fullEvery?: string;
   /**
    * Why the plugin's key settings cannot serve this encryption (naming the setting to set), or undefined
    * when they can (settings/archive-keys.ts missingKeySetting). Without it, gpg and age are refused.
@@ -34,6 +36,7 @@ export const OPTION_KEYS = [
   'backup-snapshot',
   'backup-exclude',
   'backup-jitter',
+  'backup-full-every',
   'restore-from',
   'backup-verify',
 ] as const;
@@ -64,6 +67,7 @@ export function parseVolumeOptions(raw: Record<string, string>, defaults: Option
     snapshot: oneOf(read('backup-snapshot', 'sync'), SNAPSHOT_MODES),
     exclude: parseExclude(read('backup-exclude', '')),
     jitterMs: parseJitter(read('backup-jitter', '0s')),
+    fullEvery: parseFullEvery(read('backup-full-every', defaults.fullEvery ?? '1', 'DEFAULT_FULL_EVERY')),
     restoreFrom: parseRestoreFrom(read('restore-from', '')),
     verify: oneOf(read('backup-verify', 'false'), ['true', 'false'] as const) === 'true',
   };
@@ -152,6 +156,21 @@ function parseJitter(value: OptionValue): number {
   const ms = parseDuration(value.text);
   if (ms === undefined) throw invalid(value, DURATION_FORMS);
   return ms;
+}
+
+const FULL_EVERY_FORMS =
+  'a whole number of archives per chain from 1 (1: every archive full; 7: a full archive, then 6 incrementals), ' +
+  `or the age of a chain's full archive at which the next run is full again: ${DURATION_FORMS}`;
+
+function parseFullEvery(value: OptionValue): FullEvery {
+  if (/^\d+$/.test(value.text)) {
+    const count = Number(value.text);
+    if (!Number.isSafeInteger(count) || count < 1) throw invalid(value, FULL_EVERY_FORMS);
+    return { count };
+  }
+  const maxAgeMs = parseDuration(value.text);
+  if (maxAgeMs === undefined || maxAgeMs <= 0 || !Number.isSafeInteger(maxAgeMs)) throw invalid(value, FULL_EVERY_FORMS);
+  return { maxAgeMs };
 }
 
 /** `VOLUME@latest` or an archive name as the contract spells it (the same parser as the CLI's --from). */

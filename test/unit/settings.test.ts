@@ -8,6 +8,11 @@ describe('loadSettings', () => {
     assert.equal(loadSettings({ TZ: ' ' }).timezone, 'UTC');
   });
 
+  it('takes DEFAULT_FULL_EVERY as given (checked with the option), 1 when empty', () => {
+    assert.equal(loadSettings({ DEFAULT_FULL_EVERY: ' 7d ' }).defaultFullEvery, '7d');
+    assert.equal(loadSettings({}).defaultFullEvery, '1');
+  });
+
   it('refuses a TZ that is not a time zone, naming the setting', () => {
     assert.throws(() => loadSettings({ TZ: 'Bad/Zone' }), /setting TZ=Bad\/Zone is not a time zone/);
     assert.throws(() => loadSettings({ TZ: 'CET-1CEST' }), /setting TZ=CET-1CEST is not a time zone/);

@@ -27,6 +27,7 @@ describe('parseVolumeOptions', () => {
       snapshot: 'sync',
       exclude: [],
       jitterMs: 0,
+      fullEvery: { count: 1 },
       restoreFrom: null,
       verify: false,
     });
@@ -132,6 +133,24 @@ describe('parseVolumeOptions', () => {
     assert.equal(parse({ 'backup-jitter': '90s' }).jitterMs, 90_000);
     assert.equal(parse({ 'backup-jitter': '5m' }).jitterMs, 300_000);
     rejects({ 'backup-jitter': '5 minutes' }, /invalid backup-jitter=.*whole number followed by s, m, h, d or w/);
+  });
+
+  describe('backup-full-every', () => {
+    it('takes a count of archives per chain or the age of its full archive', () => {
+      assert.deepEqual(parse({ 'backup-full-every': '1' }).fullEvery, { count: 1 });
+      assert.deepEqual(parse({ 'backup-full-every': ' 7 ' }).fullEvery, { count: 7 });
+      assert.deepEqual(parse({ 'backup-full-every': '7d' }).fullEvery, { maxAgeMs: 7 * 86_400_000 });
+      assert.deepEqual(parse({ 'backup-full-every': '12h' }).fullEvery, { maxAgeMs: 12 * 3_600_000 });
+    });
+    for (const bad of ['0', '0d', '-3', '2.5', 'weekly', '7 days', '', '99999999999999999999']) {
+      it(`rejects ${JSON.stringify(bad)}, saying what it takes`, () =>
+        rejects({ 'backup-full-every': bad }, /invalid backup-full-every=.*whole number of archives per chain from 1 .*whole number followed by s, m, h, d or w/));
+    }
+    it('takes DEFAULT_FULL_EVERY and blames the setting when it is bad', () => {
+      assert.deepEqual(parse({}, { ...defaults, fullEvery: '30d' }).fullEvery, { maxAgeMs: 30 * 86_400_000 });
+      assert.deepEqual(parse({ 'backup-full-every': '3' }, { ...defaults, fullEvery: '30d' }).fullEvery, { count: 3 });
+      rejects({}, /invalid backup-full-every="0" \(from plugin setting DEFAULT_FULL_EVERY\)/, { ...defaults, fullEvery: '0' });
+    });
   });
 
   it('restore-from checks its form', () => {
