@@ -26,6 +26,9 @@ export interface ArchiveRow {
   quiesced: boolean;
   /** The target it is read from: the first of the volume's targets that holds it. */
   target: string;
+  /** Full, or an incremental on `base` (backup-full-every). */
+  kind: 'full' | 'incremental';
+  base: string | null;
 }
 
 export interface AdminDeps {
@@ -76,6 +79,8 @@ export class AdminService {
       snapshot: manifest.snapshotMode,
       quiesced: manifest.quiesced,
       target: (rest as { target?: string }).target ?? 'local',
+      kind: manifest.kind ?? 'full',
+      base: manifest.base ?? null,
     }));
   }
 

@@ -17,6 +17,10 @@ export interface LastRunStatus extends RunOutcome {
   fellBack?: string;
   warning?: string;
   targets?: TargetOutcome[];
+  /** With backup-full-every above 1: the link of the chain the run made, and the bytes of that chain. */
+  kind?: 'full' | 'incremental';
+  base?: string;
+  chainBytes?: number;
 }
 
 /** A volume's runs as `docker volume inspect`, `backupvol ls` and the tests read them. */
@@ -84,6 +88,7 @@ function lastRunStatus(last: RunRecord): LastRunStatus {
     ...(last.fellBackReason ? { fellBack: last.fellBackReason } : {}),
     ...(last.warning ? { warning: last.warning } : {}),
     ...(last.targets ? { targets: last.targets } : {}),
+    ...(last.kind ? { kind: last.kind, ...(last.base ? { base: last.base } : {}), chainBytes: last.chainBytes } : {}),
     error,
   };
 }

@@ -35,6 +35,10 @@ export interface RunRecord {
   error?: string;
   /** Per target, in the volume's order: whether the archive reached it, and if not, why. */
   targets?: TargetOutcome[];
+  /** With backup-full-every above 1: which link of a chain the archive is, and the bytes of its chain. */
+  kind?: 'full' | 'incremental';
+  base?: string;
+  chainBytes?: number;
 }
 
 /** One restore into the volume, as the status and the CLI report it. */

@@ -11,6 +11,7 @@ import { takeSnapshot } from '../../snapshot/take-snapshot';
 import type { RunRecord, RunTrigger } from '../../vocabulary/run-record';
 import type { Target } from '../../targets/target';
 import type { TargetProvider } from '../../targets/target-set';
+import { PlannedLink } from './chain-link';
 import { MultiUpload } from './multi-upload';
 import type { VolumeOptions } from '../../vocabulary/volume-options';
 import type { ArchiveManifest } from '../../vocabulary/archive-manifest';
@@ -59,6 +60,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   };
   const archive = formatArchiveName(volume, startedAt, options.compression, options.encryption);
   let upload: MultiUpload | undefined;
+  let link: PlannedLink | undefined;
   try {
     // Before anything is stopped: keys removed since the volume was created fail the run here.
     const keys = deps.keys ?? NO_KEYS;
@@ -67,12 +69,14 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     // Said once per run, not only at start: a log read after a run shows it beside that run.
     for (const warning of targets.warnings?.(options.targets) ?? []) logger.warn(`Backup of volume ${volume}: ${warning}`);
     // An unreachable target is failed here, before anything is stopped (the run fails when all are).
+    const volumeTargets = options.targets.map((name) => targets.get(name));
     const multi = await MultiUpload.prepare(
-      options.targets.map((name) => targets.get(name)),
+      volumeTargets,
       volume,
       (text) => targets.redact(text),
     );
     upload = multi;
+    link = await PlannedLink.plan({ volume, options, targets: volumeTargets, stagingDir: request.stagingDir, logger });
     const plan = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
     record.stopped = plan.stop.map((stop) => stop.name);
     record.scaled = plan.scale.map((scale) => scale.name);
@@ -112,6 +116,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
         output: multi.stream,
         encrypt: encryptionStage(options.encryption, keys),
         signal: request.signal,
+        chain: link?.packing(snapshot.modeUsed),
       });
       await multi.commit();
     } catch (error) {
@@ -139,6 +144,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       quiesced: record.quiesced,
       durations: { totalMs: Date.now() - startedAt.getTime(), downtimeMs: snapshot.downtimeMs },
       stopped: { containers: record.stopped, services: record.scaled, specs },
+      ...link?.manifestFields(archive),
     };
     await multi.forEachLive((target) => target.writeManifest(volume, manifest));
     if (options.verify) {
@@ -155,9 +161,14 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     if (kept.length === 0) throw multi.failure();
     if (options.verify) record.verified = true;
     Object.assign(record, { archive, bytes: archived.bytes, fileCount: archived.fileCount });
+    if (link) Object.assign(record, { kind: link.plan.kind, base: link.manifestFields(archive).base, chainBytes: link.chainBytes(archived.bytes) });
     // One target failing fails the run, but the archive stands in the others (and is pruned there).
     if (kept.length === options.targets.length) record.result = 'success';
     else record.error = multi.failure().message;
+    // Only an archive every target holds is a base: otherwise the next run is a full one.
+    if (record.result === 'success') {
+      await link?.commit(archive).catch((error: Error) => logger.warn(`Volume ${volume}: the next run is a full archive, its index could not be kept: ${error.message}`));
+    }
     logger.info(`Backed up volume ${volume} as ${archive} to ${kept.map((target) => target.name).join(',')} (${archived.bytes} bytes, downtime ${snapshot.downtimeMs} ms)`);
     if (record.error) logger.error(`Backup of volume ${volume} failed in part: ${record.error}`);
 
@@ -173,6 +184,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     const targetsFailed = upload?.allTargetsFailed() ?? false;
     record.error = targets.redact((targetsFailed && upload ? upload.failure() : (error as Error)).message);
     logger.error(`Backup of volume ${volume} failed: ${record.error}`);
+    await link?.discard().catch(() => undefined);
     // Nothing complete-looking may stay anywhere: a run that failed before any target held the whole
     // archive and its manifest removes what it uploaded, in every target.
     if (upload && !record.archive) {

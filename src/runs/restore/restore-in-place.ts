@@ -9,7 +9,7 @@ import type { RestoreRecord } from '../../vocabulary/run-record';
 import type { ArchiveSource } from '../../targets/target-reader';
 import type { VolumeOptions } from '../../vocabulary/volume-options';
 import type { VolumeEncryption } from './archive-encryption';
-import { resolveArchive } from './resolve-archive';
+import { resolvePoint } from './resolve-archive';
 import { type RestoreSource } from '../../vocabulary/restore-source';
 import { stageArchive } from './stage-archive';
 
@@ -50,17 +50,18 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
   const startedAt = new Date();
   const record: RestoreRecord = { startedAt: startedAt.toISOString(), finishedAt: '', result: 'failed', durationMs: 0, stopped: [] };
   try {
-    const archive = await resolveArchive(target, request.source);
+    const { archive, links } = await resolvePoint(target, request.source);
     record.archive = archive.name;
     logger.info(`Restoring volume ${volume} from ${archive.name} (target ${target.name})`);
     const staged = await stageArchive(target, {
       sourceVolume: request.source.volume,
       archive,
+      links,
       stagingDir: request.stagingDir,
       keys: deps.keys,
       keepSpecialBits: deps.keepSpecialBits,
       encryption: request.encryption,
-      onProgress: (bytes) => request.onProgress?.({ archive: archive.name, bytes, totalBytes: archive.manifest.bytes }),
+      onProgress: (bytes) => request.onProgress?.({ archive: archive.name, bytes, totalBytes: chainBytes(links) }),
     });
     record.fileCount = staged.fileCount;
 
@@ -91,4 +92,8 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
   record.finishedAt = new Date().toISOString();
   record.durationMs = Date.now() - startedAt.getTime();
   return record;
+}
+
+function chainBytes(links: readonly { manifest: { bytes: number } }[]): number {
+  return links.reduce((sum, link) => sum + link.manifest.bytes, 0);
 }

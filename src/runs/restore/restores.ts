@@ -8,7 +8,7 @@ import type { VolumeRegistry } from '../../volumes/volume-registry';
 import type { OutcomeRecorder } from '../outcome-recorder';
 import type { RunGate } from '../run-gate';
 import type { VolumeEncryption } from './archive-encryption';
-import { resolveArchive } from './resolve-archive';
+import { resolveArchive, resolveLinks, resolvePoint } from './resolve-archive';
 import { restoreInPlace, type RestoreDeps } from './restore-in-place';
 import { stageArchive } from './stage-archive';
 import { verifyArchive } from './verify-archive';
@@ -77,7 +77,7 @@ export class Restores {
     const reader = this.deps.readArchives(options.targets);
     await stageArchive(reader, {
       sourceVolume: source.volume,
-      archive: await resolveArchive(reader, source),
+      ...(await resolvePoint(reader, source)),
       stagingDir,
       keys: this.deps.restore.keys,
       encryption: [{ volume, encryption: options.encryption }, ...this.encryptionOf([source.volume])],
@@ -85,12 +85,14 @@ export class Restores {
     });
   }
 
-  /** `which`: latest, all, or an archive name. Results in the order checked (newest first). */
+  /**
+   * `which`: latest, all, or an archive name: that point and every archive it needs. Results in the order
+   * checked (newest first).
+   */
   async verify(volume: string, which: string, progress: Progress): Promise<VerifyRecord[]> {
     assertValidVolumeName(volume);
     const target = this.archivesOf(volume);
-    const archives: StoredArchive[] =
-      which === 'all' ? await target.list(volume) : [await resolveArchive(target, parseOwnRestoreSource(which, volume))];
+    const archives = which === 'all' ? await target.list(volume) : await this.linksOf(target, volume, which);
     if (archives.length === 0) throw new Error(`volume ${volume} has no complete archive in target ${target.name}`);
     const encryption = this.encryptionOf([volume]);
     const verifyAll = async () => {
@@ -107,6 +109,12 @@ export class Restores {
     const lastVerify = records.find((record) => record.result !== 'ok') ?? records[0];
     await this.deps.recorder.record(volume, { lastVerify });
     return records;
+  }
+
+  /** The point `which` names and the links it needs, newest first. */
+  private async linksOf(target: ArchiveSource, volume: string, which: string): Promise<StoredArchive[]> {
+    const archive = await resolveArchive(target, parseOwnRestoreSource(which, volume));
+    return (await resolveLinks(target, volume, archive)).reverse();
   }
 
   /**

@@ -1,0 +1,189 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { completeArchives, HOST_ARCHIVE_DIR } from '../helpers/archives';
+import { backupStatus } from '../helpers/backup-status';
+import { docker, run } from '../helpers/docker-cli';
+import { backupvolCli, backupvolJson } from '../helpers/host-cli';
+import { hostVolumeDir, installFreshPlugin, PLUGIN } from '../helpers/plugin';
+import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
+import { assertSameTree } from '../helpers/tree-compare';
+import { useUniquePrefix } from '../helpers/unique-prefix';
+
+/** Archives keep mtimes to the second (ustar), as GNU tar does by default. */
+const SECOND_NS = 1_000_000_000n;
+
+const FILL = [
+  'mkdir -p /data/old/inner /data/docs /data/docs2',
+  'echo gone > /data/old/inner/gone.txt',
+  'echo x > /data/docs2/x.txt',
+  'echo first > /data/log.txt',
+  'echo notes > /data/notes.txt',
+  'echo run > /data/run.sh && chmod 644 /data/run.sh',
+  'echo a file for now > /data/thing',
+  'seq 1 20000 > /data/numbers',
+  'ln -s old /data/current',
+].join(' && ');
+
+/** The changes between the points of the chain, in the container, as a user's application would make them. */
+const CHANGES: Array<[string, string]> = [
+  ['append, delete a folder, rename', 'echo more >> /data/log.txt && rm -rf /data/old && mv /data/notes.txt /data/docs/notes.md'],
+  [
+    'chmod, retarget a symlink, new nested folders, a hard link',
+    'chmod 700 /data/run.sh && rm /data/current && ln -s docs /data/current && mkdir -p /data/a/b/c && echo deep > /data/a/b/c/deep.txt && ln /data/log.txt /data/a/log-link.txt',
+  ],
+  ['file to folder and folder to file', 'rm /data/thing && mkdir /data/thing && echo now a folder > /data/thing/inside.txt && rm -rf /data/docs2 && echo now a file > /data/docs2'],
+  ['no change', 'true'],
+];
+
+interface RunResult {
+  result: string;
+  archive?: string;
+  error?: string;
+}
+
+interface ArchiveRow {
+  name: string;
+  kind: string;
+  base: string | null;
+}
+
+interface ChainManifest {
+  kind?: string;
+  base?: string;
+  chain?: string[];
+  bytes: number;
+}
+
+function dataDir(volume: string): string {
+  return join(hostVolumeDir(volume), 'data');
+}
+
+async function manifestOf(volume: string, archive: string): Promise<ChainManifest> {
+  return JSON.parse(await readFile(join(HOST_ARCHIVE_DIR, volume, `${archive}.json`), 'utf8')) as ChainManifest;
+}
+
+/** A backup through the CLI; archive names carry whole seconds, so two runs never share one. */
+async function backUp(volume: string): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  const record = await backupvolJson<RunResult>(['backup', volume]);
+  assert.equal(record.result, 'success', record.error);
+  return record.archive as string;
+}
+
+/** The point restored with GNU tar alone: each link of the chain, in order, from an empty folder. */
+async function restoreWithGnuTar(volume: string, chain: readonly string[]): Promise<string> {
+  const into = await mkdtemp(join(tmpdir(), 'bvt-chain-'));
+  for (const link of chain) await run('tar', ['--extract', '--incremental', '-z', '-f', join(HOST_ARCHIVE_DIR, volume, link), '-C', into]);
+  return into;
+}
+
+describe('incremental chains (backup-full-every)', { timeout: 900_000 }, () => {
+  const prefix = useUniquePrefix();
+  const folders: string[] = [];
+
+  before(async () => {
+    await assertTestImage();
+    await installFreshPlugin();
+  });
+
+  it('one full archive and four incrementals: every point restores with GNU tar alone and with backupvol restore', async () => {
+    const volume = `${prefix}chain`;
+    await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-full-every=5', volume]);
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', FILL]);
+    const points: Array<{ archive: string; expected: string }> = [];
+    const remember = async (archive: string) => {
+      const expected = await mkdtemp(join(tmpdir(), 'bvt-expected-'));
+      folders.push(expected);
+      await run('cp', ['-a', `${dataDir(volume)}/.`, expected]);
+      points.push({ archive, expected });
+    };
+    await remember(await backUp(volume));
+    for (const [, change] of CHANGES) {
+      await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', change]);
+      await remember(await backUp(volume));
+    }
+    const names = points.map((point) => point.archive);
+    const manifests = await Promise.all(names.map((name) => manifestOf(volume, name)));
+    assert.deepEqual(manifests.map((manifest) => manifest.kind), ['full', 'incremental', 'incremental', 'incremental', 'incremental']);
+    for (const [position, manifest] of manifests.entries()) {
+      assert.deepEqual(manifest.chain, names.slice(0, position + 1), `the chain of point ${position}`);
+      assert.equal(manifest.base, position === 0 ? undefined : names[position - 1]);
+    }
+    assert.ok(manifests[4].bytes < manifests[0].bytes / 10, `a run with no change is tiny (${manifests[4].bytes} of ${manifests[0].bytes} bytes)`);
+    const rows = await backupvolJson<ArchiveRow[]>(['backups', volume, '--json']);
+    assert.deepEqual(
+      rows.map((row) => [row.name, row.kind, row.base]),
+      [...names].reverse().map((name, index, reversed) => [name, index === reversed.length - 1 ? 'full' : 'incremental', reversed[index + 1] ?? null]),
+    );
+
+    for (const [position, { expected }] of points.entries()) {
+      const what = position === 0 ? 'the full archive' : CHANGES[position - 1][0];
+      const byTar = await restoreWithGnuTar(volume, names.slice(0, position + 1));
+      folders.push(byTar);
+      await assertSameTree(expected, byTar, { mtimeToleranceNs: SECOND_NS });
+      const outcome = await backupvolCli(['restore', volume, '--from', names[position], '--json']);
+      assert.equal(outcome.code, 0, `${what}: ${outcome.stderr}`);
+      await assertSameTree(expected, dataDir(volume), { mtimeToleranceNs: SECOND_NS });
+    }
+
+    // The fifth link closes the chain: the next run starts a new full archive.
+    const next = await backUp(volume);
+    assert.equal((await manifestOf(volume, next)).kind, 'full');
+    const status = (await backupStatus(volume)) as unknown as { lastRun: { kind?: string; chainBytes?: number } };
+    assert.equal(status.lastRun.kind, 'full');
+  });
+
+  it('a corrupt middle link fails verify and restore of the later points, naming it; the next run is full', async () => {
+    const volume = `${prefix}corrupt`;
+    await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-full-every=10', volume]);
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', FILL]);
+    const full = await backUp(volume);
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', CHANGES[0][1]]);
+    const middle = await backUp(volume);
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', CHANGES[1][1]]);
+    const last = await backUp(volume);
+    assert.equal((await manifestOf(volume, last)).base, middle);
+
+    const path = join(HOST_ARCHIVE_DIR, volume, middle);
+    const bytes = await readFile(path);
+    bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+    await writeFile(path, bytes);
+
+    const verify = await backupvolCli(['verify', volume, last, '--json']);
+    assert.notEqual(verify.code, 0);
+    assert.match(verify.stdout + verify.stderr, new RegExp(middle.replace(/\./g, '\\.')));
+    const restore = await backupvolCli(['restore', volume, '--from', last]);
+    assert.notEqual(restore.code, 0);
+    assert.match(restore.stderr, new RegExp(`${middle.replace(/\./g, '\\.')}.*corrupt`));
+    assert.equal((await backupvolCli(['restore', volume, '--from', full])).code, 0, 'an earlier point still restores');
+
+    // A link that is gone breaks the chain for good: the next run bases on nothing but a new full archive.
+    await rm(path);
+    await rm(`${path}.json`);
+    const fresh = await backUp(volume);
+    assert.equal((await manifestOf(volume, fresh)).kind, 'full');
+    const missing = await backupvolCli(['restore', volume, '--from', last]);
+    assert.match(missing.stderr, new RegExp(`needs ${middle.replace(/\./g, '\\.')}, which is missing`));
+    assert.ok((await completeArchives(volume)).includes(fresh));
+  });
+
+  it('retention keeps whole chains: a point is pruned only with every point that needs it', async () => {
+    const volume = `${prefix}retention`;
+    await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-full-every=3', '-o', 'backup-retention=4', volume]);
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', FILL]);
+    const names: string[] = [];
+    for (let run = 0; run < 7; run++) {
+      await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', `echo ${run} >> /data/log.txt`]);
+      names.push(await backUp(volume));
+    }
+    // Chains: [0 1 2] [3 4 5] [6]. The last four points are 3..6; 3 needs nothing older, so [0 1 2] goes whole.
+    assert.deepEqual(await completeArchives(volume), names.slice(3));
+  });
+
+  it('cleans up', async () => {
+    for (const folder of folders) await rm(folder, { recursive: true, force: true });
+  });
+});
