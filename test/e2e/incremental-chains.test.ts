@@ -3,11 +3,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { completeArchives, HOST_ARCHIVE_DIR } from '../helpers/archives';
+import { allArchiveFiles, completeArchives, HOST_ARCHIVE_DIR } from '../helpers/archives';
+import { eventually } from '../helpers/eventually';
 import { backupStatus } from '../helpers/backup-status';
 import { docker, run } from '../helpers/docker-cli';
 import { backupvolCli, backupvolJson } from '../helpers/host-cli';
-import { hostVolumeDir, installFreshPlugin, PLUGIN } from '../helpers/plugin';
+import { hostVolumeDir, installFreshPlugin, killPlugin, PLUGIN, waitForPluginRestart } from '../helpers/plugin';
 import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { assertSameTree } from '../helpers/tree-compare';
 import { useUniquePrefix } from '../helpers/unique-prefix';
@@ -89,52 +90,63 @@ describe('incremental chains (backup-full-every)', { timeout: 900_000 }, () => {
     await installFreshPlugin();
   });
 
-  it('one full archive and four incrementals: every point restores with GNU tar alone and with backupvol restore', async () => {
-    const volume = `${prefix}chain`;
-    await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-full-every=5', volume]);
-    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', FILL]);
-    const points: Array<{ archive: string; expected: string }> = [];
-    const remember = async (archive: string) => {
-      const expected = await mkdtemp(join(tmpdir(), 'bvt-expected-'));
-      folders.push(expected);
-      await run('cp', ['-a', `${dataDir(volume)}/.`, expected]);
-      points.push({ archive, expected });
-    };
-    await remember(await backUp(volume));
-    for (const [, change] of CHANGES) {
-      await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', change]);
+  for (const mode of ['sync', 'copy', 'direct']) {
+    it(`one full archive and four incrementals (snapshot ${mode}): every point restores with GNU tar alone and with backupvol restore`, async () => {
+      const volume = `${prefix}chain-${mode}`;
+      await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-full-every=5', '-o', `backup-snapshot=${mode}`, volume]);
+      await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', FILL]);
+      const points: Array<{ archive: string; expected: string }> = [];
+      const remember = async (archive: string) => {
+        const expected = await mkdtemp(join(tmpdir(), 'bvt-expected-'));
+        folders.push(expected);
+        await run('cp', ['-a', `${dataDir(volume)}/.`, expected]);
+        points.push({ archive, expected });
+      };
       await remember(await backUp(volume));
-    }
-    const names = points.map((point) => point.archive);
-    const manifests = await Promise.all(names.map((name) => manifestOf(volume, name)));
-    assert.deepEqual(manifests.map((manifest) => manifest.kind), ['full', 'incremental', 'incremental', 'incremental', 'incremental']);
-    for (const [position, manifest] of manifests.entries()) {
-      assert.deepEqual(manifest.chain, names.slice(0, position + 1), `the chain of point ${position}`);
-      assert.equal(manifest.base, position === 0 ? undefined : names[position - 1]);
-    }
-    assert.ok(manifests[4].bytes < manifests[0].bytes / 10, `a run with no change is tiny (${manifests[4].bytes} of ${manifests[0].bytes} bytes)`);
-    const rows = await backupvolJson<ArchiveRow[]>(['backups', volume, '--json']);
-    assert.deepEqual(
-      rows.map((row) => [row.name, row.kind, row.base]),
-      [...names].reverse().map((name, index, reversed) => [name, index === reversed.length - 1 ? 'full' : 'incremental', reversed[index + 1] ?? null]),
-    );
+      for (const [, change] of CHANGES) {
+        await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', change]);
+        await remember(await backUp(volume));
+      }
+      const names = points.map((point) => point.archive);
+      const manifests = await Promise.all(names.map((name) => manifestOf(volume, name)));
+      assert.deepEqual(manifests.map((manifest) => manifest.kind), ['full', 'incremental', 'incremental', 'incremental', 'incremental']);
+      for (const [position, manifest] of manifests.entries()) {
+        assert.deepEqual(manifest.chain, names.slice(0, position + 1), `the chain of point ${position}`);
+        assert.equal(manifest.base, position === 0 ? undefined : names[position - 1]);
+      }
+      assert.ok(manifests[4].bytes < manifests[0].bytes / 10, `a run with no change is tiny (${manifests[4].bytes} of ${manifests[0].bytes} bytes)`);
+      const rows = await backupvolJson<ArchiveRow[]>(['backups', volume, '--json']);
+      assert.deepEqual(
+        rows.map((row) => [row.name, row.kind, row.base]),
+        [...names].reverse().map((name, index, reversed) => [name, index === reversed.length - 1 ? 'full' : 'incremental', reversed[index + 1] ?? null]),
+      );
 
-    for (const [position, { expected }] of points.entries()) {
-      const what = position === 0 ? 'the full archive' : CHANGES[position - 1][0];
-      const byTar = await restoreWithGnuTar(volume, names.slice(0, position + 1));
-      folders.push(byTar);
-      await assertSameTree(expected, byTar, { mtimeToleranceNs: SECOND_NS });
-      const outcome = await backupvolCli(['restore', volume, '--from', names[position], '--json']);
-      assert.equal(outcome.code, 0, `${what}: ${outcome.stderr}`);
-      await assertSameTree(expected, dataDir(volume), { mtimeToleranceNs: SECOND_NS });
-    }
+      for (const [position, { expected }] of points.entries()) {
+        const what = position === 0 ? 'the full archive' : CHANGES[position - 1][0];
+        const byTar = await restoreWithGnuTar(volume, names.slice(0, position + 1));
+        folders.push(byTar);
+        await assertSameTree(expected, byTar, { mtimeToleranceNs: SECOND_NS });
+        const outcome = await backupvolCli(['restore', volume, '--from', names[position], '--json']);
+        assert.equal(outcome.code, 0, `${what}: ${outcome.stderr}`);
+        await assertSameTree(expected, dataDir(volume), { mtimeToleranceNs: SECOND_NS });
+      }
 
-    // The fifth link closes the chain: the next run starts a new full archive.
-    const next = await backUp(volume);
-    assert.equal((await manifestOf(volume, next)).kind, 'full');
-    const status = (await backupStatus(volume)) as unknown as { lastRun: { kind?: string; chainBytes?: number } };
-    assert.equal(status.lastRun.kind, 'full');
-  });
+      // A new volume from a point of the chain: --into and restore-from go through the same links.
+      const into = `${volume}-into`;
+      const intoOutcome = await backupvolCli(['restore', volume, '--from', names[3], '--into', into]);
+      assert.equal(intoOutcome.code, 0, intoOutcome.stderr);
+      await assertSameTree(points[3].expected, dataDir(into), { mtimeToleranceNs: SECOND_NS });
+      const fresh = `${volume}-fresh`;
+      await docker(['volume', 'create', '-d', PLUGIN, '-o', `restore-from=${volume}@latest`, fresh]);
+      await assertSameTree(points[4].expected, dataDir(fresh), { mtimeToleranceNs: SECOND_NS });
+
+      // The fifth link closes the chain: the next run starts a new full archive.
+      const next = await backUp(volume);
+      assert.equal((await manifestOf(volume, next)).kind, 'full');
+      const status = (await backupStatus(volume)) as unknown as { lastRun: { kind?: string; chainBytes?: number } };
+      assert.equal(status.lastRun.kind, 'full');
+    });
+  }
 
   it('a corrupt middle link fails verify and restore of the later points, naming it; the next run is full', async () => {
     const volume = `${prefix}corrupt`;
@@ -157,7 +169,7 @@ describe('incremental chains (backup-full-every)', { timeout: 900_000 }, () => {
     assert.match(verify.stdout + verify.stderr, new RegExp(middle.replace(/\./g, '\\.')));
     const restore = await backupvolCli(['restore', volume, '--from', last]);
     assert.notEqual(restore.code, 0);
-    assert.match(restore.stderr, new RegExp(`${middle.replace(/\./g, '\\.')}.*corrupt`));
+    assert.match(restore.stdout + restore.stderr, new RegExp(`${middle.replace(/\./g, '\\.')}.*corrupt`));
     assert.equal((await backupvolCli(['restore', volume, '--from', full])).code, 0, 'an earlier point still restores');
 
     // A link that is gone breaks the chain for good: the next run bases on nothing but a new full archive.
@@ -166,8 +178,36 @@ describe('incremental chains (backup-full-every)', { timeout: 900_000 }, () => {
     const fresh = await backUp(volume);
     assert.equal((await manifestOf(volume, fresh)).kind, 'full');
     const missing = await backupvolCli(['restore', volume, '--from', last]);
-    assert.match(missing.stderr, new RegExp(`needs ${middle.replace(/\./g, '\\.')}, which is missing`));
+    assert.match(missing.stdout + missing.stderr, new RegExp(`needs ${middle.replace(/\./g, '\\.')}, which is missing`));
     assert.ok((await completeArchives(volume)).includes(fresh));
+  });
+
+  it('a plugin killed in the middle of an incremental run: the next run bases on the last complete archive', async () => {
+    const volume = `${prefix}killed`;
+    await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-full-every=10', volume]);
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', FILL]);
+    const full = await backUp(volume);
+    // Enough new content that the packing lasts long enough to be caught.
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', `${CHANGES[0][1]} && dd if=/dev/urandom of=/data/big bs=1M count=300 2>/dev/null`]);
+    let ended = false;
+    const interrupted = backupvolCli(['backup', volume]).finally(() => (ended = true));
+    await eventually('the incremental archive is being written', async () => ended || (await allArchiveFiles(volume)).some((name) => name.startsWith('.partial-')), 120_000, 20);
+    assert.equal(ended, false, 'the run was caught while it packed');
+    await waitForPluginRestart(await killPlugin());
+    assert.notEqual((await interrupted).code, 0);
+    assert.deepEqual(await completeArchives(volume), [full], 'the killed run left nothing that looks complete');
+
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', CHANGES[1][1]]);
+    const next = await backUp(volume);
+    const manifest = await manifestOf(volume, next);
+    assert.equal(manifest.kind, 'incremental');
+    assert.equal(manifest.base, full);
+    const byTar = await restoreWithGnuTar(volume, [full, next]);
+    folders.push(byTar);
+    await assertSameTree(dataDir(volume), byTar, { mtimeToleranceNs: SECOND_NS });
+    const restored = await backupvolCli(['restore', volume, '--into', `${volume}-restored`]);
+    assert.equal(restored.code, 0, restored.stderr);
+    await assertSameTree(dataDir(volume), dataDir(`${volume}-restored`), { mtimeToleranceNs: SECOND_NS });
   });
 
   it('retention keeps whole chains: a point is pruned only with every point that needs it', async () => {
@@ -178,6 +218,11 @@ describe('incremental chains (backup-full-every)', { timeout: 900_000 }, () => {
     for (let run = 0; run < 7; run++) {
       await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', `echo ${run} >> /data/log.txt`]);
       names.push(await backUp(volume));
+      const kept = await completeArchives(volume);
+      for (const archive of kept) {
+        const chain = (await manifestOf(volume, archive)).chain ?? [];
+        assert.deepEqual(chain.filter((link) => !kept.includes(link)), [], `after run ${run}, ${archive} has every link it needs`);
+      }
     }
     // Chains: [0 1 2] [3 4 5] [6]. The last four points are 3..6; 3 needs nothing older, so [0 1 2] goes whole.
     assert.deepEqual(await completeArchives(volume), names.slice(3));
