@@ -169,7 +169,7 @@ describe('incremental chains (backup-full-every)', { timeout: 900_000 }, () => {
     assert.match(verify.stdout + verify.stderr, new RegExp(middle.replace(/\./g, '\\.')));
     const restore = await backupvolCli(['restore', volume, '--from', last]);
     assert.notEqual(restore.code, 0);
-    assert.match(restore.stdout + restore.stderr, new RegExp(`${middle.replace(/\./g, '\\.')}.*corrupt`));
+    assert.match(restore.stdout + restore.stderr, new RegExp(`cannot restore ${middle.replace(/\./g, '\\.')}`));
     assert.equal((await backupvolCli(['restore', volume, '--from', full])).code, 0, 'an earlier point still restores');
 
     // A link that is gone breaks the chain for good: the next run bases on nothing but a new full archive.
