@@ -110,8 +110,8 @@ export const COMMANDS: Record<string, Command> = {
       const rows = (await callPlugin(invocation.settings, 'Backups', { Volume: volume })) as ArchiveRow[];
       print(invocation.json, rows, () =>
         formatTable(
-          ['ARCHIVE', 'CREATED', 'SIZE', 'FILES', 'DOWNTIME'],
-          rows.map((row) => [row.name, formatTime(row.created), formatBytes(row.bytes), String(row.fileCount), formatDuration(row.downtimeMs)]),
+          ['ARCHIVE', 'KIND', 'BASE', 'CREATED', 'SIZE', 'FILES', 'DOWNTIME'],
+          rows.map((row) => [row.name, row.kind, row.base ?? '-', formatTime(row.created), formatBytes(row.bytes), String(row.fileCount), formatDuration(row.downtimeMs)]),
         ),
       );
       return EXIT.ok;
