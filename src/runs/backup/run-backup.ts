@@ -204,7 +204,7 @@ async function prune(deps: BackupDeps, target: Target, volume: string, options: 
   try {
     const archives = await target.list(volume);
     const prunable = selectPrunable(
-      archives.map((archive) => ({ name: archive.name, createdAt: new Date(archive.manifest.created) })),
+      archives.map((archive) => ({ name: archive.name, createdAt: new Date(archive.manifest.created), base: archive.manifest.base })),
       options.retention,
       new Date(),
     );
