@@ -10,6 +10,10 @@ import type { VolumeScheduler } from './volume-scheduler';
 /** The last backup run as `docker volume inspect` shows it (contract: Status). */
 export interface LastRunStatus extends RunOutcome {
   time: string;
+  /** What the run's archive is, and how much its whole chain holds, when the run wrote one. */
+  kind?: RunRecord['kind'];
+  base?: string;
+  chainBytes?: number;
   stopped: string[];
   scaled?: string[];
   gone?: string[];
@@ -77,6 +81,9 @@ function lastRunStatus(last: RunRecord): LastRunStatus {
   return {
     time: last.startedAt,
     ...outcome,
+    ...(last.kind ? { kind: last.kind } : {}),
+    ...(last.base ? { base: last.base } : {}),
+    ...(last.chainBytes !== undefined ? { chainBytes: last.chainBytes } : {}),
     stopped: last.stopped,
     ...(last.scaled?.length ? { scaled: last.scaled } : {}),
     ...(last.gone?.length ? { gone: last.gone } : {}),
