@@ -13,6 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { AdminService } from './runs/admin-service';
 import { createRuns } from './runs/runs';
 import { Restores } from './runs/restore/restores';
+import { chainIndexesOf } from './runs/backup/chain-link';
 import { DockerodeApi } from './engine/dockerode-api';
 import { waitForDocker } from './engine/wait-for-docker';
 import { missingKeySetting } from './settings/archive-keys';
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   const redact = createRedactor(secrets);
   const logger = createLogger(settings.logLevel, redact);
   const { dataDir } = settings.paths;
+  const stagingRoot = join(dataDir, 'staging');
   const store = new VolumeStore(dataDir);
   const docker = new DockerodeApi(undefined, { requestTimeoutMs: settings.timeouts.dockerApiSeconds * 1000 });
   const journal = new StopJournal(dataDir);
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
     scheduler,
     limit: new ConcurrencyLimit(settings.maxConcurrentBackups),
     runStates: new RunStateStore(store.volumesDir),
-    stagingRoot: join(dataDir, 'staging'),
+    stagingRoot,
     discardTree: (path) => store.moveToTrash(path),
     dataPath: (volume) => store.dataPath(volume),
     dockerReady: new Promise<void>((resolve) => (dockerAnswers = resolve)),
@@ -114,7 +116,15 @@ async function main(): Promise<void> {
     targetWarnings: (names) => targets.warnings(names),
     notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact }),
   });
-  const restores: Restores = new Restores({ registry, gate: runs.gate, recorder: runs.recorder, restore: recovery, readArchives, usableTargets: () => targets.usable() });
+  const restores: Restores = new Restores({
+    registry,
+    gate: runs.gate,
+    recorder: runs.recorder,
+    restore: recovery,
+    readArchives,
+    usableTargets: () => targets.usable(),
+    restartChain: (volume) => chainIndexesOf(join(stagingRoot, volume)).forget(),
+  });
   registry.observe(runs.volumes, (volume) => runs.status.of(volume));
   const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status });
   await registry.load();
@@ -128,7 +138,7 @@ async function main(): Promise<void> {
 
   journalReplayed = true;
   // Copies left by runs that died: removed in the background too, and before any run (they wait below).
-  const stagingCleared = removeStagingLeftovers(join(dataDir, 'staging'), (message) => logger.warn(message));
+  const stagingCleared = removeStagingLeftovers(stagingRoot, (message) => logger.warn(message));
   // Not awaited: the socket is already open. Runs do wait for the replay and its retries (seconds), so that
   // none of them rewrites a journal entry the replay is still working through.
   void waitForDocker(docker, logger)

@@ -92,7 +92,7 @@ export const COMMANDS: Record<string, Command> = {
       const record = (await withProgress(`Backing up ${volume}`, (onProgress) => callPlugin(invocation.settings, 'Backup', { Volume: volume }, onProgress))) as RunRecord;
       print(invocation.json, record, () =>
         record.result === 'success'
-          ? `Backed up ${volume} as ${record.archive} (${formatBytes(record.bytes ?? 0)}, downtime ${formatDuration(record.downtimeMs)})` +
+          ? `Backed up ${volume} as ${record.archive} (${formatBytes(record.bytes ?? 0)}${chainNote(record)}, downtime ${formatDuration(record.downtimeMs)})` +
             (record.warning ? `\nwarning: ${record.warning}` : '')
           : `Backup of ${volume} failed: ${record.error}`,
       );
@@ -110,8 +110,8 @@ export const COMMANDS: Record<string, Command> = {
       const rows = (await callPlugin(invocation.settings, 'Backups', { Volume: volume })) as ArchiveRow[];
       print(invocation.json, rows, () =>
         formatTable(
-          ['ARCHIVE', 'KIND', 'BASE', 'CREATED', 'SIZE', 'FILES', 'DOWNTIME'],
-          rows.map((row) => [row.name, row.kind, row.base ?? '-', formatTime(row.created), formatBytes(row.bytes), String(row.fileCount), formatDuration(row.downtimeMs)]),
+          ['ARCHIVE', 'CREATED', 'SIZE', 'FILES', 'DOWNTIME', 'KIND', 'BASE'],
+          rows.map((row) => [row.name, formatTime(row.created), formatBytes(row.bytes), String(row.fileCount), formatDuration(row.downtimeMs), row.kind, row.base ?? '-']),
         ),
       );
       return EXIT.ok;
@@ -195,6 +195,12 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** `, incremental on BASE, chain 1.2 GiB` for an incremental run; nothing for a full one. */
+function chainNote(record: RunRecord): string {
+  if (record.kind !== 'incremental') return '';
+  return `, incremental on ${record.base}, chain ${formatBytes(record.chainBytes ?? 0)}`;
+}
 
 function reportRestore(json: boolean, volume: string, record: RestoreRecord): number {
   print(json, { volume, ...record }, () =>

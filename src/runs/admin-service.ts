@@ -1,3 +1,4 @@
+import type { ArchiveKind } from '../vocabulary/archive-manifest';
 import type { Progress, RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
 import type { VolumeRegistry } from '../volumes/volume-registry';
@@ -17,6 +18,10 @@ export interface VolumeRow {
 
 export interface ArchiveRow {
   name: string;
+  /** `full` for manifests from before chains too. */
+  kind: ArchiveKind;
+  /** The archive an incremental applies on; null for a full one. */
+  base: string | null;
   created: string;
   bytes: number;
   fileCount: number;
@@ -26,9 +31,6 @@ export interface ArchiveRow {
   quiesced: boolean;
   /** The target it is read from: the first of the volume's targets that holds it. */
   target: string;
-  /** Full, or an incremental on `base` (backup-full-every). */
-  kind: 'full' | 'incremental';
-  base: string | null;
 }
 
 export interface AdminDeps {
@@ -71,6 +73,8 @@ export class AdminService {
     assertValidVolumeName(volume);
     return (await this.deps.restores.archivesOf(volume).list(volume)).map(({ name, manifest, ...rest }) => ({
       name,
+      kind: manifest.kind ?? 'full',
+      base: manifest.base ?? null,
       created: manifest.created,
       bytes: manifest.bytes,
       fileCount: manifest.fileCount,
@@ -79,8 +83,6 @@ export class AdminService {
       snapshot: manifest.snapshotMode,
       quiesced: manifest.quiesced,
       target: (rest as { target?: string }).target ?? 'local',
-      kind: manifest.kind ?? 'full',
-      base: manifest.base ?? null,
     }));
   }
 

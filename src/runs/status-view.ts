@@ -10,6 +10,10 @@ import type { VolumeScheduler } from './volume-scheduler';
 /** The last backup run as `docker volume inspect` shows it (contract: Status). */
 export interface LastRunStatus extends RunOutcome {
   time: string;
+  /** What the run's archive is, and how much its whole chain holds, when the run wrote one. */
+  kind?: RunRecord['kind'];
+  base?: string;
+  chainBytes?: number;
   stopped: string[];
   scaled?: string[];
   gone?: string[];
@@ -17,10 +21,6 @@ export interface LastRunStatus extends RunOutcome {
   fellBack?: string;
   warning?: string;
   targets?: TargetOutcome[];
-  /** With backup-full-every above 1: the link of the chain the run made, and the bytes of that chain. */
-  kind?: 'full' | 'incremental';
-  base?: string;
-  chainBytes?: number;
 }
 
 /** A volume's runs as `docker volume inspect`, `backupvol ls` and the tests read them. */
@@ -81,6 +81,9 @@ function lastRunStatus(last: RunRecord): LastRunStatus {
   return {
     time: last.startedAt,
     ...outcome,
+    ...(last.kind ? { kind: last.kind } : {}),
+    ...(last.base ? { base: last.base } : {}),
+    ...(last.chainBytes !== undefined ? { chainBytes: last.chainBytes } : {}),
     stopped: last.stopped,
     ...(last.scaled?.length ? { scaled: last.scaled } : {}),
     ...(last.gone?.length ? { gone: last.gone } : {}),
@@ -88,7 +91,6 @@ function lastRunStatus(last: RunRecord): LastRunStatus {
     ...(last.fellBackReason ? { fellBack: last.fellBackReason } : {}),
     ...(last.warning ? { warning: last.warning } : {}),
     ...(last.targets ? { targets: last.targets } : {}),
-    ...(last.kind ? { kind: last.kind, ...(last.base ? { base: last.base } : {}), chainBytes: last.chainBytes } : {}),
     error,
   };
 }

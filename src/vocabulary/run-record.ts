@@ -1,4 +1,5 @@
 /** What runs leave behind: the records the status, the CLI and the notifications all read. */
+import type { ArchiveKind } from './archive-manifest';
 
 /** How one target fared in a run, for the status. */
 export interface TargetOutcome {
@@ -18,6 +19,12 @@ export interface RunRecord {
   archive?: string;
   bytes?: number;
   fileCount?: number;
+  /** Set with `archive`; absent in records from before chains, whose archives were all full. */
+  kind?: ArchiveKind;
+  /** The archive an incremental was based on. */
+  base?: string;
+  /** The bytes of the archive's chain: its own and those of every archive it builds on. */
+  chainBytes?: number;
   durationMs: number;
   downtimeMs?: number;
   quiesced: boolean;
@@ -35,10 +42,6 @@ export interface RunRecord {
   error?: string;
   /** Per target, in the volume's order: whether the archive reached it, and if not, why. */
   targets?: TargetOutcome[];
-  /** With backup-full-every above 1: which link of a chain the archive is, and the bytes of its chain. */
-  kind?: 'full' | 'incremental';
-  base?: string;
-  chainBytes?: number;
 }
 
 /** One restore into the volume, as the status and the CLI report it. */

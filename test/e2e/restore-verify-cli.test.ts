@@ -213,7 +213,7 @@ describe('restore, verify and the backupvol CLI', { timeout: 900_000 }, () => {
     assert.deepEqual(archives.map((archive) => archive.name), [second.archive, first], 'newest first');
     assert.deepEqual(archives.map((archive) => archive.name), (await completeArchives(volume)).sort().reverse());
     assert.ok(archives.every((archive) => archive.bytes > 0 && archive.fileCount === 4));
-    assert.match((await backupvolCli(['backups', volume])).stdout, /^ARCHIVE +KIND +BASE +CREATED +SIZE +FILES +DOWNTIME/);
+    assert.match((await backupvolCli(['backups', volume])).stdout, /^ARCHIVE +CREATED +SIZE +FILES +DOWNTIME +KIND +BASE/);
     const all = await backupvolJson<VerifyRow[]>(['verify', volume, '--all']);
     assert.deepEqual(all.map((entry) => [entry.archive, entry.result]), [[second.archive, 'ok'], [first, 'ok']]);
 

@@ -43,6 +43,11 @@ export class ChainIndexes {
     }
   }
 
+  /** No archive is a base any more (one of the chain failed its check): the next run is a full one. */
+  async forget(): Promise<void> {
+    await rm(this.directory, { recursive: true, force: true });
+  }
+
   async discardPending(): Promise<void> {
     await rm(join(this.directory, PENDING), { force: true });
   }

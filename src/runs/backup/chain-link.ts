@@ -24,7 +24,7 @@ export class PlannedLink {
   static async plan(input: { volume: string; options: VolumeOptions; targets: readonly Target[]; stagingDir: string; logger: Logger }): Promise<PlannedLink | undefined> {
     const { fullEvery } = input.options;
     if ('count' in fullEvery && fullEvery.count <= 1) return undefined;
-    const indexes = new ChainIndexes(join(input.stagingDir, CHAIN_FOLDER));
+    const indexes = chainIndexesOf(input.stagingDir);
     const archives = await completeInAll(input.targets, input.volume);
     const plan = planArchiveKind({ archives, fullEvery, now: new Date(), indexedArchive: await indexes.indexed() });
     if (plan.kind === 'full') input.logger.info(`Volume ${input.volume}: a full archive starts a chain (${plan.reason})`);
@@ -39,11 +39,6 @@ export class PlannedLink {
 
   manifestFields(archive: string): Pick<ArchiveManifest, 'kind' | 'base' | 'chain'> {
     return chainManifestFields(this.plan, archive);
-  }
-
-  /** The bytes of the chain up to and including an archive of `bytes`. */
-  chainBytes(bytes: number): number {
-    return (this.plan.kind === 'incremental' ? this.plan.baseChainBytes : 0) + bytes;
   }
 
   /** Once the archive is complete in every target: the next run may base on it. */
@@ -61,4 +56,9 @@ async function completeInAll(targets: readonly Target[], volume: string): Promis
   const [first, ...others] = await Promise.all(targets.map((target) => target.list(volume)));
   const everywhere = others.map((listing) => new Set(listing.map((archive) => archive.name)));
   return (first ?? []).filter((archive) => everywhere.every((names) => names.has(archive.name)));
+}
+
+/** Where a volume's chain index lives: in its staging folder, kept from run to run like the mirror. */
+export function chainIndexesOf(stagingDir: string): ChainIndexes {
+  return new ChainIndexes(join(stagingDir, CHAIN_FOLDER));
 }

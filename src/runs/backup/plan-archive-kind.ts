@@ -1,6 +1,7 @@
 import type { StoredArchive } from '../../targets/target';
 import { checkChain, describeBreak } from '../../vocabulary/archive-chain';
 import type { ArchiveManifest } from '../../vocabulary/archive-manifest';
+import type { RunRecord } from '../../vocabulary/run-record';
 import type { FullEvery } from '../../vocabulary/volume-options';
 
 /** What the next archive of a volume is: full, or an incremental on `base`. */
@@ -64,6 +65,13 @@ export function chainManifestFields(plan: ArchiveKindPlan, archive: string): Req
   return plan.kind === 'full'
     ? { kind: 'full', chain: [archive] }
     : { kind: 'incremental', base: plan.base, chain: [...plan.chain, archive] };
+}
+
+/** The chain fields of the run record, once the archive that `plan` makes is written (`bytes` its size). */
+export function chainRecordFields(plan: ArchiveKindPlan, bytes: number): Pick<RunRecord, 'kind' | 'base' | 'chainBytes'> {
+  return plan.kind === 'full'
+    ? { kind: 'full', chainBytes: bytes }
+    : { kind: 'incremental', base: plan.base, chainBytes: plan.baseChainBytes + bytes };
 }
 
 function full(reason: string): ArchiveKindPlan {

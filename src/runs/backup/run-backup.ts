@@ -12,6 +12,7 @@ import type { RunRecord, RunTrigger } from '../../vocabulary/run-record';
 import type { Target } from '../../targets/target';
 import type { TargetProvider } from '../../targets/target-set';
 import { PlannedLink } from './chain-link';
+import { chainRecordFields } from './plan-archive-kind';
 import { MultiUpload } from './multi-upload';
 import type { VolumeOptions } from '../../vocabulary/volume-options';
 import type { ArchiveManifest } from '../../vocabulary/archive-manifest';
@@ -161,7 +162,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     if (kept.length === 0) throw multi.failure();
     if (options.verify) record.verified = true;
     Object.assign(record, { archive, bytes: archived.bytes, fileCount: archived.fileCount });
-    if (link) Object.assign(record, { kind: link.plan.kind, base: link.manifestFields(archive).base, chainBytes: link.chainBytes(archived.bytes) });
+    if (link) Object.assign(record, chainRecordFields(link.plan, archived.bytes));
     // One target failing fails the run, but the archive stands in the others (and is pruned there).
     if (kept.length === options.targets.length) record.result = 'success';
     else record.error = multi.failure().message;
@@ -216,7 +217,7 @@ async function prune(deps: BackupDeps, target: Target, volume: string, options: 
   try {
     const archives = await target.list(volume);
     const prunable = selectPrunable(
-      archives.map((archive) => ({ name: archive.name, createdAt: new Date(archive.manifest.created) })),
+      archives.map((archive) => ({ name: archive.name, createdAt: new Date(archive.manifest.created), base: archive.manifest.base })),
       options.retention,
       new Date(),
     );

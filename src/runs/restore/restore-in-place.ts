@@ -50,7 +50,8 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
   const startedAt = new Date();
   const record: RestoreRecord = { startedAt: startedAt.toISOString(), finishedAt: '', result: 'failed', durationMs: 0, stopped: [] };
   try {
-    const { archive, links } = await resolvePoint(target, request.source);
+    const links = await resolvePoint(target, request.source);
+    const archive = links[links.length - 1];
     record.archive = archive.name;
     logger.info(`Restoring volume ${volume} from ${archive.name} (target ${target.name})`);
     const staged = await stageArchive(target, {

@@ -8,7 +8,7 @@ import type { VolumeRegistry } from '../../volumes/volume-registry';
 import type { OutcomeRecorder } from '../outcome-recorder';
 import type { RunGate } from '../run-gate';
 import type { VolumeEncryption } from './archive-encryption';
-import { resolveArchive, resolveLinks, resolvePoint } from './resolve-archive';
+import { pointAndLinks, resolvePoint } from './resolve-archive';
 import { restoreInPlace, type RestoreDeps } from './restore-in-place';
 import { stageArchive } from './stage-archive';
 import { verifyArchive } from './verify-archive';
@@ -23,6 +23,8 @@ export interface RestoresDeps {
   readArchives(targets: readonly TargetName[]): ArchiveSource;
   /** Every target whose settings are complete, local first. */
   usableTargets(): TargetName[];
+  /** Makes the volume's next backup a full archive (ChainIndexes.forget): an archive it would build on failed verify. */
+  restartChain?(volume: string): Promise<void>;
 }
 
 /**
@@ -77,7 +79,7 @@ export class Restores {
     const reader = this.deps.readArchives(options.targets);
     await stageArchive(reader, {
       sourceVolume: source.volume,
-      ...(await resolvePoint(reader, source)),
+      ...pointAndLinks(await resolvePoint(reader, source)),
       stagingDir,
       keys: this.deps.restore.keys,
       encryption: [{ volume, encryption: options.encryption }, ...this.encryptionOf([source.volume])],
@@ -106,15 +108,15 @@ export class Restores {
     // A volume that is gone has no turn to take and no status to update, but its archives can be checked.
     if (!this.deps.registry.find(volume)) return verifyAll();
     const records = await this.deps.gate.turn(volume, 'verify', verifyAll);
-    const lastVerify = records.find((record) => record.result !== 'ok') ?? records[0];
-    await this.deps.recorder.record(volume, { lastVerify });
+    const failed = records.find((record) => record.result !== 'ok');
+    if (failed) await this.deps.restartChain?.(volume);
+    await this.deps.recorder.record(volume, { lastVerify: failed ?? records[0] });
     return records;
   }
 
   /** The point `which` names and the links it needs, newest first. */
   private async linksOf(target: ArchiveSource, volume: string, which: string): Promise<StoredArchive[]> {
-    const archive = await resolveArchive(target, parseOwnRestoreSource(which, volume));
-    return (await resolveLinks(target, volume, archive)).reverse();
+    return (await resolvePoint(target, parseOwnRestoreSource(which, volume))).reverse();
   }
 
   /**
