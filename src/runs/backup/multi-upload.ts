@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { TargetOutcome } from '../../vocabulary/run-record';
-import { isLocalFileOutput } from '../../archive/local-file-output';
+import { isLocalFileOutput } from '../../archive';
 import { FanOut, watchBranchFailure, type FanOutBranch } from '../../targets/fan-out';
 import type { ArchiveUpload, Target } from '../../targets/target';
 

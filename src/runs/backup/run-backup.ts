@@ -1,4 +1,4 @@
-import { createArchive } from '../../archive/create-archive';
+import { createArchive } from '../../archive';
 import { encryptionStage } from '../../crypto/archive-cipher';
 import { missingKeySetting, NO_KEYS, type ArchiveKeys } from '../../crypto/archive-keys';
 import type { DockerApi } from '../../engine/docker-api';
