@@ -6,4 +6,4 @@ export { createArchive, type ArchiveResult, type CreateArchiveOptions } from './
 export { archiveReadBytes, extractArchive, type ExtractOptions, type ExtractResult } from './extract-archive';
 export { listArchiveEntries, type ArchiveEntryInfo, type ArchiveListing } from './list-archive-entries';
 export { DigestStream } from './digest-stream';
-export { isLocalFileOutput } from './local-file-output';
+export type { ArchiveOutput } from './archive-output';

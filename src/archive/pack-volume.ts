@@ -16,8 +16,8 @@ export interface PackVolumeOptions {
   /**
    * Write the worker's batches themselves, to be reused once destination's write callback ran. Only for
    * destinations known to be done with a chunk by then (GzipMembers, which copies it; a local file, see
-   * local-file-output.ts). A generic Writable may
-   * keep a reference (e.g. one that collects parts for an upload), so by default it gets a copy.
+   * archive-output.ts). A generic Writable may keep a reference (e.g. one that collects parts for an
+   * upload), so by default it gets a copy.
    */
   zeroCopy?: boolean;
   /** Called with each chunk right before it is written to a Writable destination (to hash it, say). */

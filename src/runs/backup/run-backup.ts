@@ -109,7 +109,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
         sourceDir: snapshot.archiveRoot,
         compression: options.compression,
         exclude: options.exclude,
-        output: multi.stream,
+        output: multi.output,
         encrypt: encryptionStage(options.encryption, keys),
         signal: request.signal,
       });
