@@ -1,6 +1,5 @@
 import { writeSync } from 'node:fs';
-import { PackStopped } from './pack-stopped';
-import { STOP, type PackWorkerData } from './pack-worker-protocol';
+import { PackStopped, STOP, type PackWorkerData } from './pack-worker-protocol';
 import type { BatchPool } from './tar-batcher';
 
 /**

@@ -34,3 +34,6 @@ export const STOP = 1;
 export const WAITING = 2;
 export const CONTROL_SLOTS = 3;
 
+
+/** Thrown in the packing worker once the main thread asked it to stop; unwinding closes the open file. */
+export class PackStopped extends Error {}

@@ -1,8 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { FdSinkPool } from './fd-sink-pool';
 import { packTree } from './pack-tree';
-import type { PackWorkerData, PackWorkerMessage } from './pack-worker-protocol';
-import { PackStopped } from './pack-stopped';
+import { PackStopped, type PackWorkerData, type PackWorkerMessage } from './pack-worker-protocol';
 import { TarBatcher } from './tar-batcher';
 import { TransferPool } from './transfer-pool';
 

@@ -1,6 +1,5 @@
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
-import { PackStopped } from './pack-stopped';
-import { STOP, WAITING, WAKE, type PackWorkerData, type PackWorkerMessage } from './pack-worker-protocol';
+import { PackStopped, STOP, WAITING, WAKE, type PackWorkerData, type PackWorkerMessage } from './pack-worker-protocol';
 import type { BatchPool } from './tar-batcher';
 
 /**
