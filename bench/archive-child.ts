@@ -11,7 +11,7 @@ runNodeChild(async ([compression, sourceDir, outputPath]) => {
     sourceDir,
     compression: compression as Compression,
     exclude: [],
-    output,
+    output: { kind: 'local-file', stream: output },
   });
   if (!output.closed) await finished(output);
   return result;

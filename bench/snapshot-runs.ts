@@ -58,6 +58,6 @@ export async function runSnapshot(input: {
 
 async function archive(sourceDir: string, path: string): Promise<void> {
   const output = createWriteStream(path);
-  await createArchive({ sourceDir, compression: 'gzip', exclude: [], output });
+  await createArchive({ sourceDir, compression: 'gzip', exclude: [], output: { kind: 'local-file', stream: output } });
   if (!output.closed) await finished(output);
 }

@@ -1,7 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Worker } from 'node:worker_threads';
-import type { ExtractRequest } from './extract-worker-protocol';
-import { watchExtractWorker, type ExtractTotals } from './extract-worker-outcome';
+import type { WorkerTask } from '../shared/worker-task';
 
 export interface BatchTuning {
   /** Size of a batch (and of the extraction worker's reads of zstd's pipe). */
@@ -24,14 +22,14 @@ export function batchTuning(tuning: BatchTuning = DEFAULT_BATCH_TUNING): BatchTu
 }
 
 /**
- * The extraction worker as a Writable: what is written is copied into pooled batches, each transferred to
- * the worker when full and reused when it comes back (extract-worker-protocol.ts says why). The pool is
- * the only buffer memory, whatever the archive's size.
+ * The extraction worker as a Writable: what is written is copied into pooled batches, each sent to the
+ * worker when full and reused when it comes back (shared/worker-task.ts). The pool is the only buffer
+ * memory, whatever the archive's size. Ends once the worker reported its result; destroyed with its
+ * failure.
  * A batch can be handed back and filled again as soon as the worker's TarReader returned: it keeps no
  * view of it (a header split across two batches is copied).
  */
 export class BatchSink extends Writable {
-  readonly done: Promise<ExtractTotals>;
   private readonly free: ArrayBuffer[] = [];
   private allocated = 0;
   private batch: Buffer | undefined;
@@ -40,22 +38,23 @@ export class BatchSink extends Writable {
   private finishEnd: (() => void) | undefined;
 
   constructor(
-    private readonly worker: Worker,
-    signal: AbortSignal,
+    private readonly task: WorkerTask<unknown>,
     /** Checked by batchTuning(). */
     private readonly tuning: BatchTuning,
   ) {
     super();
-    this.done = watchExtractWorker(worker, signal, {
-      consumed: (buffer) => {
+    task.receive({
+      returned: (buffer) => {
         this.free.push(buffer);
         const resume = this.resumeWrite;
         this.resumeWrite = undefined;
         resume?.();
       },
-      done: () => this.finishEnd?.(),
-      failed: (error) => this.destroy(error),
     });
+    task.outcome.then(
+      () => this.finishEnd?.(),
+      (error: Error) => this.destroy(error),
+    );
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -65,7 +64,7 @@ export class BatchSink extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     if (this.filled > 0) this.ship();
     this.finishEnd = () => callback();
-    this.post({ kind: 'end' });
+    this.task.end();
   }
 
   /** Copies chunk from offset on, shipping each batch it fills; waits for a batch to come back if none is free. */
@@ -98,12 +97,8 @@ export class BatchSink extends Writable {
 
   private ship(): void {
     const buffer = (this.batch as Buffer).buffer as ArrayBuffer;
-    this.post({ kind: 'batch', buffer, length: this.filled }, [buffer]);
+    this.task.send(buffer, this.filled);
     this.batch = undefined;
     this.filled = 0;
-  }
-
-  private post(request: ExtractRequest, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(request, transfer);
   }
 }

@@ -1,12 +1,12 @@
-import type { Duplex, Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Compression } from '../vocabulary/volume-options';
 import { DigestStream } from './digest-stream';
 import { createGcPacer } from './gc-pacer';
 import { GzipMembers } from './gzip-members';
-import { gatheredOutput, isLocalFileOutput } from './local-file-output';
+import { gatheredOutput, type ArchiveOutput } from './archive-output';
 import { packVolume } from './pack-volume';
-import type { ChainLink } from './pack-worker-protocol';
+import type { ChainLink } from './pack-changes';
 import { settleAll } from './settle-all';
 import { startZstdCompressor } from './zstd-compressor';
 
@@ -27,7 +27,7 @@ export interface CreateArchiveOptions {
   /** Globs relative to sourceDir (see createExcludeMatcher). */
   exclude: readonly string[];
   /** Receives the archive bytes; ended on success, destroyed on failure. Making it durable is the target's job. */
-  output: Writable;
+  output: ArchiveOutput;
   /** Encrypts the compressed bytes (see crypto/archive-cipher.ts); what output receives, and sha256 covers, is its output. */
   encrypt?: Duplex;
   signal?: AbortSignal;
@@ -69,22 +69,22 @@ export async function createArchive(options: CreateArchiveOptions): Promise<Arch
   let zstdExited: Promise<void> | undefined;
   // Encryption sits between compression and the digest: the manifest's sha256 is of the stored bytes.
   const encrypt = options.encrypt ? [options.encrypt] : [];
-  if (options.compression === 'none' && !options.encrypt && isLocalFileOutput(options.output)) {
+  const output = options.output.stream;
+  if (options.compression === 'none' && !options.encrypt && options.output.kind === 'local-file') {
     // Zero copy: the worker's batches are hashed and written to the file as they are, and go back to the
     // worker once written. packVolume ends the output; on failure it is left for us to destroy.
-    const output = options.output;
     packed = packVolume({ ...pack, destination: output, zeroCopy: true, observe: digest.observe });
     packed.catch(() => output.destroy());
     steps.push(packed);
   } else if (options.compression === 'none') {
     packed = packVolume({ ...pack, destination: options.encrypt ?? digest });
-    steps.push(packed, pipeline([...encrypt, digest, options.output], { signal: teardown.signal }));
+    steps.push(packed, pipeline([...encrypt, digest, output], { signal: teardown.signal }));
   } else if (options.compression === 'gzip') {
     const gzip = new GzipMembers();
     // zeroCopy: GzipMembers copies each chunk into its blocks before calling back. Batches of one block,
     // three of them: the worker needs no more to keep the members busy (-3 MiB RSS against 4 x 1 MiB).
     packed = packVolume({ ...pack, destination: gzip, zeroCopy: true, tuning: GZIP_BATCHES });
-    steps.push(packed, pipeline([gzip, ...encrypt, digest, options.output], { signal: teardown.signal }));
+    steps.push(packed, pipeline([gzip, ...encrypt, digest, output], { signal: teardown.signal }));
   } else {
     const zstd = await startZstdCompressor(teardown.signal).catch((error: unknown) => {
       options.signal?.removeEventListener('abort', forwardAbort);

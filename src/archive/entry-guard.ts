@@ -1,4 +1,3 @@
-import { UnsafeArchiveError } from './unsafe-archive-error';
 
 /** What the guard needs of a tar entry (TarReader's TarEntryHeader has these). */
 export interface GuardedEntry {
@@ -26,27 +25,27 @@ export class EntryGuard {
   /** Symlinks created so far, by normalized path: nothing may be written below them. */
   private readonly symlinks = new Set<string>();
 
-  /** The entry's path relative to the volume root, normalized ('' for the root); throws UnsafeArchiveError. */
+  /** The entry's path relative to the volume root, normalized ('' for the root); throws, saying which entry and why, when it is unsafe. */
   check(entry: GuardedEntry): string {
     const path = normalizeEntryPath(entry.path, entry.path);
     if (!SUPPORTED.has(entry.type)) {
       const what = entry.type === 'CharacterDevice' || entry.type === 'BlockDevice' ? 'a device node' : `an unsupported entry type (${entry.type})`;
-      throw new UnsafeArchiveError(`archive entry "${entry.path}" is ${what}; refusing to restore it`);
+      throw new Error(`archive entry "${entry.path}" is ${what}; refusing to restore it`);
     }
     if (path === '' && entry.type !== 'Directory') {
-      throw new UnsafeArchiveError(`archive entry "${entry.path}" would replace the volume root with a ${entry.type}`);
+      throw new Error(`archive entry "${entry.path}" would replace the volume root with a ${entry.type}`);
     }
     this.refuseThroughSymlink(path, entry.path);
     if (entry.type === 'Link') {
       const target = normalizeEntryPath(entry.linkpath ?? '', entry.path);
-      if (target === '') throw new UnsafeArchiveError(`archive entry "${entry.path}" is a hard link to the volume root`);
+      if (target === '') throw new Error(`archive entry "${entry.path}" is a hard link to the volume root`);
       this.refuseThroughSymlink(target, entry.path);
     }
     if (entry.type === 'SymbolicLink') {
       const target = entry.linkpath ?? '';
-      if (target === '') throw new UnsafeArchiveError(`archive entry "${entry.path}" is a symlink without a target`);
+      if (target === '') throw new Error(`archive entry "${entry.path}" is a symlink without a target`);
       if (!target.startsWith('/') && climbsOut(path, target)) {
-        throw new UnsafeArchiveError(`archive entry "${entry.path}" is a symlink to "${target}", outside the volume`);
+        throw new Error(`archive entry "${entry.path}" is a symlink to "${target}", outside the volume`);
       }
       this.symlinks.add(path);
     } else {
@@ -68,7 +67,7 @@ export class EntryGuard {
     for (let length = 1; length < parts.length; length++) {
       const ancestor = parts.slice(0, length).join('/');
       if (this.symlinks.has(ancestor)) {
-        throw new UnsafeArchiveError(`archive entry "${entryPath}" goes through the symlink "${ancestor}"; refusing to follow it`);
+        throw new Error(`archive entry "${entryPath}" goes through the symlink "${ancestor}"; refusing to follow it`);
       }
     }
   }
@@ -79,12 +78,12 @@ export class EntryGuard {
  * than rewritten: a rewritten path would restore a file somewhere its owner never had it.
  */
 export function normalizeEntryPath(path: string, entryPath: string): string {
-  if (path.startsWith('/')) throw new UnsafeArchiveError(`archive entry "${entryPath}" has an absolute path ("${path}")`);
-  if (path.includes('\0')) throw new UnsafeArchiveError(`archive entry "${entryPath}" has a NUL byte in its path`);
+  if (path.startsWith('/')) throw new Error(`archive entry "${entryPath}" has an absolute path ("${path}")`);
+  if (path.includes('\0')) throw new Error(`archive entry "${entryPath}" has a NUL byte in its path`);
   // Already normal, as nearly every entry is: no empty, '.' or '..' part can hide in it.
   if (!path.startsWith('.') && !path.endsWith('/') && !path.includes('//') && !path.includes('/.')) return path;
   const parts = path.split('/').filter((part) => part !== '' && part !== '.');
-  if (parts.includes('..')) throw new UnsafeArchiveError(`archive entry "${entryPath}" climbs out of the volume ("..")`);
+  if (parts.includes('..')) throw new Error(`archive entry "${entryPath}" climbs out of the volume ("..")`);
   return parts.join('/');
 }
 

@@ -2,7 +2,7 @@ import { closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Worker } from 'node:worker_threads';
+import { WorkerTask } from '../shared/worker-task';
 import { digestFile, openedFileBehind } from './archive-file';
 import { decompressInto } from './decompress';
 import { DigestStream } from './digest-stream';
@@ -11,8 +11,7 @@ import { settleAll } from './settle-all';
 import { startZstdDecompressor, type ZstdDecompressor } from './zstd-decompressor';
 import type { Compression } from '../vocabulary/volume-options';
 import { BatchSink, batchTuning, type BatchTuning } from './batch-sink';
-import { watchExtractWorker, type ExtractTotals, type ExtractWorkerError } from './extract-worker-outcome';
-import type { ExtractWorkerData } from './extract-worker-protocol';
+import type { ExtractSetup, ExtractTotals, ExtractWorkerError } from './extract-worker';
 
 /** See gc-pacer.ts: the archive's chunks and zlib's output are garbage as soon as they are copied. */
 const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
@@ -86,37 +85,39 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     options.onProgress?.(digest.bytes);
   });
   let zstd: ZstdDecompressor | undefined;
-  let worker: Worker | undefined;
-  let totals: Promise<ExtractTotals> | undefined;
+  let task: WorkerTask<ExtractTotals> | undefined;
+  let totals: ExtractTotals;
   try {
     // startZstdDecompressor takes its own descriptor of the file before it awaits anything: nothing can
     // close input's in between.
     if (options.compression === 'zstd') zstd = await startZstdDecompressor(teardown.signal, file);
-    const workerData: ExtractWorkerData = {
+    const setup: ExtractSetup = {
       destination: options.destination,
       roomBytes: options.roomBytes ?? Number.POSITIVE_INFINITY,
       keepSpecialBits: options.keepSpecialBits ?? false,
       input: zstd && { fd: zstd.outputFd, readBytes: tuning.batchBytes },
     };
-    worker = new Worker(join(__dirname, 'extract-worker.js'), {
-      workerData,
-      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    // Stopped by the teardown: the worker may be waiting for data that will never come.
+    task = new WorkerTask<ExtractTotals>(join(__dirname, 'extract-worker.js'), {
+      data: setup,
+      name: 'the extraction worker',
+      youngGenerationMb: WORKER_YOUNG_GENERATION_MB,
+      signal: teardown.signal,
     });
     let steps: Array<Promise<unknown>>;
     if (zstd) {
-      totals = watchExtractWorker(worker, teardown.signal);
       const read =
         file === undefined
           ? pipeline([options.input, digest, ...(options.decrypt ? [options.decrypt] : []), zstd.stdin as Writable], { signal: teardown.signal })
           : digestFile(file, digest, LOCAL_FILE_READ_BYTES, teardown.signal);
-      steps = [waitForZstd(read, zstd), zstd.exited, waitForZstd(totals, zstd)];
+      steps = [waitForZstd(read, zstd), zstd.exited, waitForZstd(task.outcome, zstd)];
     } else {
-      const sink = new BatchSink(worker, teardown.signal, tuning);
-      totals = sink.done;
+      const sink = new BatchSink(task, tuning);
       const read = pipeline(options.input, digest, { signal: teardown.signal });
-      steps = [read, ...decompressInto(digest, options.compression, sink, teardown.signal, options.decrypt), sink.done];
+      steps = [read, ...decompressInto(digest, options.compression, sink, teardown.signal, options.decrypt), task.outcome];
     }
     await settleAll(steps, teardown);
+    totals = await task.outcome;
   } catch (error) {
     if (options.signal?.aborted) throw options.signal.reason;
     teardown.abort(error); // a step that was never started
@@ -127,10 +128,10 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
     // settleAll has seen zstd exit; if it never ran (the worker failed to start), the abort above killed
     // it. Its exit releases a worker blocked reading the pipe, so terminate() returns.
     await zstd?.exited.catch(() => undefined);
-    await worker?.terminate();
+    await task?.terminate();
     if (zstd) closeSync(zstd.outputFd);
   }
-  return { sha256: digest.sha256(), bytes: digest.bytes, ...(await totals) };
+  return { sha256: digest.sha256(), bytes: digest.bytes, ...totals };
 }
 
 /**

@@ -1,16 +1,45 @@
 import { readSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
+import { serveWorkerTask, type TaskPort } from '../shared/worker-task';
 import { parseDumpdir } from './dumpdir';
 import { TarReader } from './tar-reader';
 import { countsAsFile } from './tar-entry';
 import { EntryGuard } from './entry-guard';
-import type { ExtractReply, ExtractRequest, ExtractWorkerData } from './extract-worker-protocol';
 import { TreeWriter } from './tree-writer';
 
-// The extraction worker's entry point; extract-worker-protocol.ts says why extraction runs in a worker.
+/**
+ * The extraction worker's entry point (extractArchive starts it).
+ *
+ * Why a worker: extracting is several small system calls per file (open, write, fchown, fchmod, futimes,
+ * close). Through the libuv threadpool each costs a round trip and event-loop time (the packer measured
+ * ~15 µs each, BENCHMARKS.md); in the worker they are plain blocking calls, as in GNU tar, while the main
+ * thread reads and decompresses the archive. The tar stream comes in batches (batch-sink.ts), each given
+ * back once parsed, or straight from zstd's pipe.
+ */
+export interface ExtractSetup {
+  destination: string;
+  /** Content bytes the destination's filesystem can take. */
+  roomBytes: number;
+  /** See ExtractOptions.keepSpecialBits. */
+  keepSpecialBits: boolean;
+  /**
+   * When set, the worker reads the tar stream itself from this descriptor (the blocking read end of the
+   * pipe zstd writes to, see zstd-decompressor.ts), readBytes at a time, and gets no batches.
+   */
+  input?: { fd: number; readBytes: number };
+}
 
-function run(port: NonNullable<typeof parentPort>): void {
-  const data = workerData as ExtractWorkerData;
+export interface ExtractTotals {
+  entryCount: number;
+  fileCount: number;
+  contentBytes: number;
+}
+
+/** streamEnded: the failure came once the whole stream was read (a truncated archive, for instance). */
+export type ExtractWorkerError = Error & { code?: string; streamEnded?: boolean };
+
+serveWorkerTask<ExtractSetup, ExtractTotals>((setup, port) => new Promise((resolve, reject) => extract(setup, port, resolve, reject)));
+
+function extract(data: ExtractSetup, port: TaskPort, resolve: (totals: ExtractTotals) => void, reject: (error: ExtractWorkerError) => void): void {
   const guard = new EntryGuard();
   const writer = new TreeWriter(data.destination, { roomBytes: data.roomBytes, keepSpecialBits: data.keepSpecialBits });
   let entryCount = 0;
@@ -18,13 +47,12 @@ function run(port: NonNullable<typeof parentPort>): void {
   let failed = false;
   let streamEnded = false;
 
-  const reply = (message: ExtractReply, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
   const fail = (error: unknown) => {
     if (failed) return;
     failed = true;
     writer.abandon();
-    const { message, code } = error as NodeJS.ErrnoException;
-    reply({ kind: 'failed', message, code, streamEnded });
+    const failure = error instanceof Error ? error : new Error(String(error));
+    reject(Object.assign(failure, { streamEnded }));
   };
   /** Runs a step; the first error (unsafe entry, damaged archive, failed write) stops everything. */
   const guarded = (step: () => void) => {
@@ -71,15 +99,17 @@ function run(port: NonNullable<typeof parentPort>): void {
     guarded(() => {
       reader.end();
       writer.finish();
-      reply({ kind: 'done', entryCount, fileCount, contentBytes: writer.contentBytes });
+      resolve({ entryCount, fileCount, contentBytes: writer.contentBytes });
     });
   };
 
-  port.on('message', (request: ExtractRequest) => {
-    if (request.kind === 'end') return finish();
-    guarded(() => reader.write(Buffer.from(request.buffer, 0, request.length)));
-    // The reader keeps no view of a batch once write() returned: it goes back to be filled again.
-    if (!failed) reply({ kind: 'consumed', buffer: request.buffer }, [request.buffer]);
+  port.receive({
+    batch: (buffer, length) => {
+      guarded(() => reader.write(Buffer.from(buffer, 0, length)));
+      // The reader keeps no view of a batch once write() returned: it goes back to be filled again.
+      if (!failed) port.giveBack(buffer);
+    },
+    end: finish,
   });
   // The listener above keeps the worker alive until extractArchive terminates it, in this mode too.
   if (data.input !== undefined) readStream(data.input.fd, Buffer.alloc(data.input.readBytes));
@@ -102,5 +132,3 @@ function run(port: NonNullable<typeof parentPort>): void {
     }
   }
 }
-
-if (parentPort) run(parentPort);

@@ -1,25 +1,26 @@
 import { writeSync } from 'node:fs';
-import { PackStopped } from './pack-stopped';
-import { STOP, type PackWorkerData } from './pack-worker-protocol';
+import type { TaskPort } from '../shared/worker-task';
 import type { BatchPool } from './tar-batcher';
 
 /**
  * Worker side when the tar stream goes to a pipe: each batch is written here with blocking writes, as GNU
  * tar does, so a full pipe is the backpressure and the main thread does nothing per batch. One buffer is
- * enough: it is free again as soon as ship() returns. Stopping: the main thread sets STOP, and kills the
- * reader, which turns a write blocked on a full pipe into EPIPE.
+ * enough: it is free again as soon as ship() returns. Stopping: the main thread raises the task's stop
+ * flag, and kills the reader, which turns a write blocked on a full pipe into EPIPE.
  */
 export class FdSinkPool implements BatchPool {
-  private readonly control: Int32Array;
   private readonly batch: Buffer;
 
-  constructor(data: PackWorkerData, private readonly fd: number) {
-    this.control = new Int32Array(data.control);
-    this.batch = Buffer.allocUnsafe(data.batchBytes);
+  constructor(
+    private readonly port: TaskPort,
+    batchBytes: number,
+    private readonly fd: number,
+  ) {
+    this.batch = Buffer.allocUnsafe(batchBytes);
   }
 
   take(): Buffer {
-    if (Atomics.load(this.control, STOP) !== 0) throw new PackStopped();
+    this.port.throwIfStopped();
     return this.batch;
   }
 

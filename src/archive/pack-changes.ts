@@ -1,23 +1,27 @@
 import { closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { PinnedDirectory } from '../shared/pinned-directory';
 import { dumpdirBlocks, encodeDumpdir, type DumpdirCode } from './dumpdir';
-import { createExcludeMatcher } from './exclude-matcher';
+import { createExcludeMatcher } from '../vocabulary/exclude-matcher';
 import type { TarBatcher } from './tar-batcher';
 import { countsAsFile, type TarEntryMeta } from './tar-entry';
 import { describeEntry, ignoreVanished, OPEN_FLAGS } from './pack-tree';
 import { indexedStat, IndexReader, IndexWriter, unchanged } from './tree-index';
 
 
-export interface PackChangesOptions {
-  root: string;
-  exclude: readonly string[];
-  batcher: TarBatcher;
-  /** The index of the archive this one applies on; none for the full archive that starts a chain. */
+/** What an archive of an incremental chain packs against. */
+export interface ChainLink {
+  /** The index of the archive this one applies on; none for the full archive that starts the chain. */
   previousIndex?: string;
-  /** Where this archive's own index is written (synced before the pack resolves). */
+  /** Where this archive's index goes (synced before the pack resolves). */
   nextIndex: string;
   /** Whether inode numbers and ctimes tell changes (not so for a fresh copy of the volume). */
   trustInode: boolean;
+}
+
+export interface PackChangesOptions extends ChainLink {
+  root: string;
+  exclude: readonly string[];
+  batcher: TarBatcher;
 }
 
 interface Child {

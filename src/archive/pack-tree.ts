@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, type Stats } from 'node:fs';
-import { createExcludeMatcher } from './exclude-matcher';
+import { createExcludeMatcher } from '../vocabulary/exclude-matcher';
 import type { TarBatcher } from './tar-batcher';
 import { countsAsFile, type TarEntryMeta } from './tar-entry';
 import { walkVolume } from './walk-volume';

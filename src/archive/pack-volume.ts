@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { MessageChannel, Worker } from 'node:worker_threads';
-import { CONTROL_SLOTS, STOP, WAITING, WAKE, type ChainLink, type PackWorkerData, type PackWorkerMessage } from './pack-worker-protocol';
+import { WorkerTask } from '../shared/worker-task';
+import type { ChainLink } from './pack-changes';
+import type { PackTreeResult } from './pack-tree';
+import type { PackSetup } from './pack-worker';
 
 export interface PackVolumeOptions {
   sourceDir: string;
@@ -16,8 +18,8 @@ export interface PackVolumeOptions {
   /**
    * Write the worker's batches themselves, to be reused once destination's write callback ran. Only for
    * destinations known to be done with a chunk by then (GzipMembers, which copies it; a local file, see
-   * local-file-output.ts). A generic Writable may
-   * keep a reference (e.g. one that collects parts for an upload), so by default it gets a copy.
+   * archive-output.ts). A generic Writable may keep a reference (e.g. one that collects parts for an
+   * upload), so by default it gets a copy.
    */
   zeroCopy?: boolean;
   /** Called with each chunk right before it is written to a Writable destination (to hash it, say). */
@@ -51,89 +53,65 @@ const PIPE_BATCH_BYTES = 128 * 1024;
  * in a worker thread. Settles once the worker has exited, so no file stays open when it rejects; on
  * failure or abort the destination is left as is (not ended) for the caller to destroy.
  */
-export function packVolume(options: PackVolumeOptions): Promise<{ fileCount: number }> {
+export async function packVolume(options: PackVolumeOptions): Promise<PackTreeResult> {
   options.signal?.throwIfAborted();
   const { destination } = options;
   // Not `'fd' in destination`: a file's WriteStream has an fd too.
   const toFd = !(destination instanceof Writable);
   const batchBytes = toFd ? PIPE_BATCH_BYTES : options.zeroCopy ? ZERO_COPY_BATCH_BYTES : DEFAULT_TUNING.batchBytes;
   const tuning = { ...DEFAULT_TUNING, batchBytes, ...options.tuning };
-  const control = new Int32Array(new SharedArrayBuffer(CONTROL_SLOTS * Int32Array.BYTES_PER_ELEMENT));
-  const returns = new MessageChannel();
-  const workerData: PackWorkerData = {
+  const setup: PackSetup = {
     root: options.sourceDir,
     exclude: options.exclude,
     batchBytes: tuning.batchBytes,
     poolSize: tuning.poolSize,
-    control: control.buffer as SharedArrayBuffer,
-    returns: returns.port2,
     sinkFd: toFd ? destination.fd : undefined,
     chain: options.chain,
   };
-  const worker = new Worker(join(__dirname, 'pack-worker.js'), {
-    workerData,
-    transferList: [returns.port2],
-    // The worker allocates little but a Stats per file; V8's default young generation (up to 3 x 16 MiB)
-    // would only grow its RSS, with no measurable gain in speed.
-    resourceLimits: { maxYoungGenerationSizeMb: tuning.workerYoungGenerationMb },
+  // The worker allocates little but a Stats per file; V8's default young generation (up to 3 x 16 MiB)
+  // would only grow its RSS, with no measurable gain in speed.
+  const task = new WorkerTask<PackTreeResult>(join(__dirname, 'pack-worker.js'), {
+    data: setup,
+    name: 'the packing worker',
+    youngGenerationMb: tuning.workerYoungGenerationMb,
   });
-  const wake = () => {
-    Atomics.add(control, WAKE, 1);
-    if (Atomics.load(control, WAITING) !== 0) Atomics.notify(control, WAKE);
+
+  let failure: unknown;
+  const stop = (error: unknown) => {
+    if (failure !== undefined) return;
+    failure = error;
+    task.stop(error);
   };
+  const onAbort = () => stop(options.signal?.reason);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Stays attached: an error after we settled (EPIPE from a compressor that died) must not crash.
+  if (!toFd) destination.on('error', stop);
 
-  return new Promise((resolve, reject) => {
-    let failure: unknown;
-    let done: Promise<{ fileCount: number }> | undefined;
-    const stop = (error: unknown) => {
-      if (failure !== undefined) return;
-      failure = error;
-      Atomics.store(control, STOP, 1);
-      wake();
-    };
-    const onAbort = () => stop(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    // Stays attached: an error after we settled (EPIPE from a compressor that died) must not crash.
-    if (!toFd) destination.on('error', stop);
-
-    worker.on('message', (message: PackWorkerMessage) => {
-      if (failure !== undefined) return;
-      if (message.kind === 'failed') {
-        stop(Object.assign(new Error(message.message), { code: message.code, path: message.path }));
-      } else if (message.kind === 'done') {
-        const result = { fileCount: message.fileCount };
-        if (toFd) {
-          done = Promise.resolve(result);
-        } else {
-          destination.end();
-          done = finished(destination, { readable: false }).then(() => result);
-          done.catch(stop);
-        }
-      } else if (!toFd) {
-        const { buffer } = message;
-        const batch = Buffer.from(buffer, 0, message.length);
+  if (!toFd) {
+    task.receive({
+      batch: (buffer, length) => {
+        if (failure !== undefined) return;
+        const batch = Buffer.from(buffer, 0, length);
         // A copy is allocated here, on this thread's young generation, where the GC pacer frees it soon
         // (a transferred buffer dropped here would wait for a full GC; see gc-pacer.ts).
         const chunk = options.zeroCopy ? batch : Buffer.from(batch);
         options.observe?.(chunk);
         // The batch goes back only after the write completed: that is the backpressure on the worker.
-        destination.write(chunk, (error) => {
-          if (error) return stop(error);
-          returns.port1.postMessage({ buffer }, [buffer]);
-          wake();
-        });
-      }
+        destination.write(chunk, (error) => (error ? stop(error) : task.giveBack(buffer)));
+      },
     });
-    worker.on('error', stop);
-    worker.once('exit', () => {
-      returns.port1.close();
-      options.signal?.removeEventListener('abort', onAbort);
-      const settle = async () => {
-        const result = failure === undefined ? await done : undefined;
-        if (failure !== undefined || result === undefined) throw failure ?? new Error('the packing worker exited early');
-        return result;
-      };
-      settle().then(resolve, reject);
-    });
+  }
+  // Batches come before the worker's result: all of them are written by the time the destination ends.
+  const written = task.outcome.then(async (result) => {
+    if (!toFd) {
+      destination.end();
+      await finished(destination, { readable: false });
+    }
+    return result;
   });
+  written.catch(stop);
+  await task.exited;
+  options.signal?.removeEventListener('abort', onAbort);
+  if (failure !== undefined) throw failure;
+  return written;
 }

@@ -1,28 +1,33 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { serveWorkerTask } from '../shared/worker-task';
 import { FdSinkPool } from './fd-sink-pool';
-import { packChanges } from './pack-changes';
-import { packTree } from './pack-tree';
-import type { PackWorkerData, PackWorkerMessage } from './pack-worker-protocol';
-import { PackStopped } from './pack-stopped';
+import { packChanges, type ChainLink } from './pack-changes';
+import { packTree, type PackTreeResult } from './pack-tree';
 import { TarBatcher } from './tar-batcher';
 import { TransferPool } from './transfer-pool';
 
-// The packing worker's entry point; pack-worker-protocol.ts says why packing runs in a worker.
-
-function run(): void {
-  const data = workerData as PackWorkerData;
-  let message: PackWorkerMessage;
-  try {
-    const pool = data.sinkFd === undefined ? new TransferPool(data) : new FdSinkPool(data, data.sinkFd);
-    const tree = { root: data.root, exclude: data.exclude, batcher: new TarBatcher(pool) };
-    const { fileCount } = data.chain ? packChanges({ ...tree, ...data.chain }) : packTree(tree);
-    message = { kind: 'done', fileCount };
-  } catch (error) {
-    if (error instanceof PackStopped) return;
-    const { message: text, code, path } = error as NodeJS.ErrnoException;
-    message = { kind: 'failed', message: text, code, path };
-  }
-  parentPort?.postMessage(message);
+/**
+ * The packing worker's entry point (packVolume starts it).
+ *
+ * Why a worker: tar packing is thousands of small system calls (lstat, open, read, close per file).
+ * Through the libuv threadpool each costs a round trip and ~15 µs of event-loop time, which made small
+ * files the bottleneck (BENCHMARKS.md). In the worker they are plain blocking calls, as in GNU tar, and
+ * the main thread only moves ~1 MiB batches (shared/worker-task.ts), given back for reuse once written:
+ * memory is poolSize x batchBytes. When the tar stream goes to a pipe (zstd), the worker writes it there
+ * itself and the main thread sees none of it.
+ */
+export interface PackSetup {
+  root: string;
+  exclude: readonly string[];
+  batchBytes: number;
+  poolSize: number;
+  /** When set, the worker writes the stream to this descriptor itself (blocking) and sends no batches. */
+  sinkFd?: number;
+  /** When set, the archive is a link of an incremental chain (pack-changes.ts). */
+  chain?: ChainLink;
 }
 
-if (parentPort) run();
+serveWorkerTask<PackSetup, PackTreeResult>((setup, port) => {
+  const pool = setup.sinkFd === undefined ? new TransferPool(port, setup) : new FdSinkPool(port, setup.batchBytes, setup.sinkFd);
+  const tree = { root: setup.root, exclude: setup.exclude, batcher: new TarBatcher(pool) };
+  return setup.chain ? packChanges({ ...tree, ...setup.chain }) : packTree(tree);
+});

@@ -10,7 +10,7 @@ export interface PooledFileWriterOptions {
 }
 
 /**
- * The last stage before a local file (see local-file-output.ts): chunks are copied into a few fixed
+ * The last stage before a local file (see archive-output.ts): chunks are copied into a few fixed
  * buffers, each written to the file once full and reused as soon as its write callback ran. The chunks
  * themselves (zlib's or zstd's output) are dropped as soon as they are copied, while still young, instead
  * of living on until their write completed (possibly promoted by then, and only freed by a full GC): no

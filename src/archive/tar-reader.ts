@@ -32,11 +32,6 @@ export interface TarEntryVisitor {
   entryEnd(): void;
 }
 
-/** The bytes are not a tar stream, or not a whole one: bad checksum, bad number, truncated. */
-export class TarFormatError extends Error {
-  readonly code = 'TAR_BAD_ARCHIVE';
-}
-
 type Meta = 'pax' | 'globalPax' | 'longPath' | 'longLinkpath';
 /** The headers that describe the next entry (or all later ones) rather than being one, by node-tar's type name. */
 const META_TYPES: Partial<Record<string, Meta>> = {
@@ -92,7 +87,10 @@ export class TarReader {
 
   constructor(private readonly visitor: TarEntryVisitor) {}
 
-  /** Throws TarFormatError (and whatever the visitor throws); the reader is then unusable. */
+  /**
+   * Throws when the bytes are not a tar stream (bad checksum, bad number; and whatever the visitor throws);
+   * the reader is then unusable.
+   */
   write(chunk: Buffer): void {
     let at = 0;
     while (at < chunk.length) {
@@ -143,7 +141,7 @@ export class TarReader {
         case State.End:
           // Only zeros may follow the end-of-archive block (GNU tar pads to its record size with them).
           for (; at < chunk.length; at++) {
-            if (chunk[at] !== 0) throw new TarFormatError(`the archive has data after its end-of-archive block (byte ${this.offset})`);
+            if (chunk[at] !== 0) throw new Error(`the archive has data after its end-of-archive block (byte ${this.offset})`);
             this.offset++;
           }
           break;
@@ -151,11 +149,11 @@ export class TarReader {
     }
   }
 
-  /** Call once the whole stream was written; throws TarFormatError when it stopped short. */
+  /** Call once the whole stream was written; throws when it stopped short. */
   end(): void {
     if (this.state === State.End) return;
     const inside = this.state !== State.Header || this.partialBytes > 0 || this.meta !== undefined;
-    throw new TarFormatError(
+    throw new Error(
       inside
         ? `the archive is truncated: it ends inside an entry (byte ${this.offset + this.partialBytes})`
         : `the archive is truncated: it ends without its end-of-archive block (byte ${this.offset})`,
@@ -168,7 +166,7 @@ export class TarReader {
     let sum = 0;
     for (let index = at; index < at + BLOCK; index++) sum += block[index];
     if (sum === 0) {
-      if (Object.keys(this.next).length > 0) throw new TarFormatError(`the archive ends after an extended header (byte ${position})`);
+      if (Object.keys(this.next).length > 0) throw new Error(`the archive ends after an extended header (byte ${position})`);
       this.state = State.End;
       return;
     }
@@ -213,7 +211,7 @@ export class TarReader {
   }
 
   private startMeta(kind: Meta, size: number, position: number): void {
-    if (size > MAX_META_BYTES) throw new TarFormatError(`the archive has an extended header of ${size} bytes (byte ${position}); at most ${MAX_META_BYTES} are read`);
+    if (size > MAX_META_BYTES) throw new Error(`the archive has an extended header of ${size} bytes (byte ${position}); at most ${MAX_META_BYTES} are read`);
     this.padding = padTo(size);
     if (size === 0) return this.metaDone(kind, Buffer.alloc(0));
     this.meta = { kind, bytes: Buffer.allocUnsafe(size), filled: 0 };
@@ -268,7 +266,7 @@ function checkChecksum(block: Buffer, at: number, unsignedSum: number, position:
     if (index >= at + CHECKSUM_OFFSET && index < at + CHECKSUM_OFFSET + CHECKSUM_SIZE) continue;
     signedSum += block[index] > 127 ? block[index] - 256 : block[index];
   }
-  if (stored !== signedSum) throw new TarFormatError(`the archive has a damaged header at byte ${position} (checksum mismatch)`);
+  if (stored !== signedSum) throw new Error(`the archive has a damaged header at byte ${position} (checksum mismatch)`);
 }
 
 interface HeaderNumbers {
@@ -285,7 +283,7 @@ function decodeNumbers(block: Buffer, at: number, position: number): HeaderNumbe
   if ((block[at + 100] | block[at + 108] | block[at + 116] | block[at + 124] | block[at + 136]) & 0x80) {
     const header = new Header(block, at);
     const numbers = { mode: header.mode ?? 0o644, uid: header.uid ?? 0, gid: header.gid ?? 0, size: header.size ?? -1, mtime: (header.mtime?.getTime() ?? 0) / 1000 };
-    if (!(numbers.size >= 0)) throw new TarFormatError(`the archive has a header with an invalid size at byte ${position}`);
+    if (!(numbers.size >= 0)) throw new Error(`the archive has a header with an invalid size at byte ${position}`);
     return numbers;
   }
   const mode = octal(block, at + 100, 8);
@@ -295,7 +293,7 @@ function decodeNumbers(block: Buffer, at: number, position: number): HeaderNumbe
   const mtime = octal(block, at + 136, 12);
   if (Number.isNaN(mode + uid + gid + size + mtime)) {
     const bad = Object.entries({ mode, uid, gid, size, mtime }).find(([, value]) => Number.isNaN(value));
-    throw new TarFormatError(`the archive has a header with an invalid ${bad?.[0]} at byte ${position}`);
+    throw new Error(`the archive has a header with an invalid ${bad?.[0]} at byte ${position}`);
   }
   const orZero = (value: number) => (value === EMPTY ? 0 : value);
   return { mode: mode === EMPTY ? 0o644 : mode, uid: orZero(uid), gid: orZero(gid), size: orZero(size), mtime: orZero(mtime) };

@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { PinnedDirectory } from '../shared/pinned-directory';
-import type { ExcludeMatcher } from './exclude-matcher';
+import type { ExcludeMatcher } from '../vocabulary/exclude-matcher';
 
 /** A path relative to the walked root ('.' for the root itself), in the order tar should store it. */
 export interface WalkedPath {

@@ -1,6 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
-import { createExcludeMatcher } from '../archive/exclude-matcher';
+import { createExcludeMatcher } from '../vocabulary/exclude-matcher';
 import { ConcurrencyLimit } from '../shared/concurrency-limit';
 import { childPath, isGone, underRoot } from './byte-path';
 

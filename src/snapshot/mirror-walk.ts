@@ -15,7 +15,7 @@ import {
   type BigIntStats,
   type Dirent,
 } from 'node:fs';
-import { createExcludeMatcher, type ExcludeMatcher } from '../archive/exclude-matcher';
+import { createExcludeMatcher, type ExcludeMatcher } from '../vocabulary/exclude-matcher';
 import { PinnedDirectory } from '../shared/pinned-directory';
 import { childPath, isGone, lstatIfExists, nameKey, underRoot } from './byte-path';
 import { applyMetadata, sameMtime, type EntryMetadata, type MetadataPolicy } from './entry-metadata';

@@ -1,9 +1,8 @@
 import { mkdir, realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
 import type { MirrorCounts, MirrorWalkSetup } from './mirror-walk';
-import type { MirrorWorkerMessage } from './mirror-worker';
+import { WorkerTask } from '../shared/worker-task';
 
 export interface SyncMirrorOptions {
   source: string;
@@ -86,18 +85,9 @@ function contains(parent: string, child: string): boolean {
   return path === '' || (!path.startsWith('..') && !isAbsolute(path));
 }
 
-function runWorker(setup: MirrorWalkSetup): Promise<MirrorCounts> {
-  return new Promise((resolvePromise, reject) => {
-    const worker = new Worker(join(__dirname, 'mirror-worker.js'), { workerData: setup });
-    let outcome: MirrorWorkerMessage | undefined;
-    worker.on('message', (message: MirrorWorkerMessage) => {
-      outcome = message;
-    });
-    worker.on('error', reject);
-    worker.on('exit', (exitCode) => {
-      if (outcome?.kind === 'done') resolvePromise(outcome.counts);
-      else if (outcome?.kind === 'failed') reject(Object.assign(new Error(outcome.message), { code: outcome.code }));
-      else reject(new Error(`the mirror worker exited with code ${exitCode} without a result`));
-    });
-  });
+/** Settles once the worker has exited: nothing writes into the mirror any more. */
+async function runWorker(setup: MirrorWalkSetup): Promise<MirrorCounts> {
+  const task = new WorkerTask<MirrorCounts>(join(__dirname, 'mirror-worker.js'), { data: setup, name: 'the mirror worker' });
+  await task.exited;
+  return task.outcome;
 }

@@ -20,6 +20,7 @@ export class LocalTarget implements Target {
     // flush: the data is fsynced before the stream reports that it closed.
     const stream = createWriteStream(partial, { mode: 0o600, flush: true });
     return {
+      kind: 'local-file',
       stream,
       commit: async () => {
         if (!stream.closed) await finished(stream);

@@ -37,6 +37,7 @@ export class RemoteTarget implements Target {
     const stream = new StallGuardStream(upload.stream, this.stallMs, () => this.silence('no progress', `uploading ${temporary}`));
     upload.onProgress?.(() => stream.progress());
     return {
+      kind: 'stream',
       stream,
       commit: () =>
         this.guard(`finishing the upload of ${temporary}`, async (watch) => {

@@ -1,4 +1,5 @@
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { ArchiveOutput } from '../archive';
 import type { ArchiveManifest } from '../vocabulary/archive-manifest';
 
 /** How to read an archive; a hint a target may ignore (remote ones read as their library does). */
@@ -13,12 +14,14 @@ export interface StoredArchive {
   manifest: ArchiveManifest;
 }
 
-/** An archive being written: invisible until committed, and even then incomplete until its manifest. */
-export interface ArchiveUpload {
-  stream: Writable;
+/**
+ * An archive being written: invisible until committed, and even then incomplete until its manifest. Its
+ * kind says what its stream is (archive-output.ts): only a target that made a plain local file says so.
+ */
+export type ArchiveUpload = ArchiveOutput & {
   commit(): Promise<void>;
   abort(): Promise<void>;
-}
+};
 
 /**
  * Where archives go. Every target keeps one folder (or prefix) per volume and writes the manifest last,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { createExcludeMatcher } from '../../src/archive/exclude-matcher';
+import { createExcludeMatcher } from '../../src/vocabulary/exclude-matcher';
 import { makeTempDir } from '../helpers/temp-dir';
 import { archiveToFile, systemTarList } from './archive-fixtures';
 

@@ -47,7 +47,7 @@ describe('createArchive failures', () => {
     it(`rejects with the output's error and leaves nothing running or open (${compression})`, async () => {
       const { source } = await volumeWithData(`archive-fail-${compression}`);
       await assert.rejects(
-        createArchive({ sourceDir: source, compression, exclude: [], output: failingOutput(200_000) }),
+        createArchive({ sourceDir: source, compression, exclude: [], output: { kind: 'stream', stream: failingOutput(200_000) } }),
         /no space left on the target/,
       );
       assert.equal(zstdChildren(), '');
@@ -67,7 +67,7 @@ describe('createArchive failures', () => {
       if (written > 100_000) process.nextTick(() => upload.stream.destroy(new Error('target went away')));
       return original(chunk, ...rest);
     }) as typeof upload.stream.write;
-    await assert.rejects(createArchive({ sourceDir: source, compression: 'zstd', exclude: [], output: upload.stream }), /target went away/);
+    await assert.rejects(createArchive({ sourceDir: source, compression: 'zstd', exclude: [], output: upload }), /target went away/);
     await upload.abort();
     assert.deepEqual(await readdir(join(dir, 'archives', 'vol')), []);
   });
@@ -82,7 +82,7 @@ describe('createArchive failures', () => {
       },
     });
     await assert.rejects(
-      createArchive({ sourceDir: source, compression: 'gzip', exclude: [], output: slow, signal: controller.signal }),
+      createArchive({ sourceDir: source, compression: 'gzip', exclude: [], output: { kind: 'stream', stream: slow }, signal: controller.signal }),
       /backup cancelled/,
     );
     assert.deepEqual(await openFilesUnder(source), []);
@@ -98,7 +98,7 @@ describe('createArchive failures', () => {
     process.env.PATH = bin;
     try {
       await assert.rejects(
-        createArchive({ sourceDir: source, compression: 'zstd', exclude: [], output: failingOutput(Infinity) }),
+        createArchive({ sourceDir: source, compression: 'zstd', exclude: [], output: { kind: 'stream', stream: failingOutput(Infinity) } }),
         /zstd is not installed/,
       );
     } finally {
@@ -109,7 +109,7 @@ describe('createArchive failures', () => {
   it('rejects when the source folder does not exist', async () => {
     const dir = await makeTempDir('archive-no-source');
     await assert.rejects(
-      createArchive({ sourceDir: join(dir, 'missing'), compression: 'gzip', exclude: [], output: failingOutput(Infinity) }),
+      createArchive({ sourceDir: join(dir, 'missing'), compression: 'gzip', exclude: [], output: { kind: 'stream', stream: failingOutput(Infinity) } }),
       /ENOENT/,
     );
   });

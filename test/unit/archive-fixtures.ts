@@ -94,7 +94,7 @@ export async function openFilesUnder(dir: string): Promise<string[]> {
 /** Archives `sourceDir` into `path` (a plain file stream, as the bench does). */
 export async function archiveToFile(sourceDir: string, path: string, compression: Compression, exclude: string[] = []): Promise<ArchiveResult> {
   const output = createWriteStream(path);
-  const result = await createArchive({ sourceDir, compression, exclude, output });
+  const result = await createArchive({ sourceDir, compression, exclude, output: { kind: 'local-file', stream: output } });
   if (!output.closed) await finished(output);
   return result;
 }

@@ -54,7 +54,7 @@ async function buildVolume(volume: string): Promise<void> {
 
 async function pack(volume: string, archive: string, compression: Compression, previousIndex: string | undefined, nextIndex: string) {
   const output = createWriteStream(archive);
-  const result = await createArchive({ sourceDir: volume, compression, exclude: [], output, chain: { previousIndex, nextIndex, trustInode: true } });
+  const result = await createArchive({ sourceDir: volume, compression, exclude: [], output: { kind: 'local-file', stream: output }, chain: { previousIndex, nextIndex, trustInode: true } });
   if (!output.closed) await finished(output);
   return result;
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, WriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { createArchive } from '../../src/archive/create-archive';
-import { isLocalFileOutput } from '../../src/archive/local-file-output';
+import { LocalTarget } from '../../src/targets/local-target';
 import type { Compression } from '../../src/vocabulary/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { archiveToFile, buildVolume, describeTree, extractWithSystemTar, openFilesUnder } from './archive-fixtures';
@@ -61,15 +61,13 @@ function keepingOutput(): { output: Writable; bytes: () => Buffer } {
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('createArchive outputs', () => {
-  it('writes straight to a plain file stream only', () => {
-    const stream = createWriteStream('/dev/null');
-    assert.equal(isLocalFileOutput(stream), true);
-    stream.destroy();
-    assert.equal(isLocalFileOutput(new Writable({ write: (_chunk, _encoding, callback) => callback() })), false);
-    const patched = createWriteStream('/dev/null');
-    patched._write = (_chunk, _encoding, callback) => callback();
-    assert.equal(isLocalFileOutput(patched), false, 'a stream whose _write was replaced may keep the chunks');
-    patched.destroy();
+  it('gets a plain file stream, declared a local file, from the local target', async () => {
+    const target = new LocalTarget(join(await makeTempDir('archive-output-kind'), 'archives'));
+    const upload = await target.beginUpload('v', 'v-20260101T000000Z.tar');
+    assert.equal(upload.kind, 'local-file');
+    assert.equal(upload.stream.constructor, WriteStream, 'neither subclassed');
+    assert.ok(!Object.hasOwn(upload.stream, '_write') && !Object.hasOwn(upload.stream, '_writev'), 'nor patched');
+    await upload.abort();
   });
 
   for (const compression of COMPRESSIONS) {
@@ -78,7 +76,7 @@ describe('createArchive outputs', () => {
       const archive = join(dir, `volume.${compression}`);
       const toFile = await archiveToFile(source, archive, compression);
       const kept = keepingOutput();
-      const toGeneric = await createArchive({ sourceDir: source, compression, exclude: [], output: kept.output });
+      const toGeneric = await createArchive({ sourceDir: source, compression, exclude: [], output: { kind: 'stream', stream: kept.output } });
 
       const stored = await readFile(archive);
       assert.equal(toFile.bytes, stored.length);
@@ -96,7 +94,7 @@ describe('createArchive outputs', () => {
     it(`rejects with the file's error and leaves nothing open when a local file fills up (${compression})`, async () => {
       const { source } = await largerVolume(`archive-output-full-${compression}`);
       const output = createWriteStream('/dev/full');
-      await assert.rejects(createArchive({ sourceDir: source, compression, exclude: [], output }), { code: 'ENOSPC' });
+      await assert.rejects(createArchive({ sourceDir: source, compression, exclude: [], output: { kind: 'local-file', stream: output } }), { code: 'ENOSPC' });
       assert.ok(output.destroyed, 'the output is destroyed on failure');
       assert.deepEqual(await openFilesUnder(source), []);
     });
@@ -107,7 +105,7 @@ describe('createArchive outputs', () => {
     const controller = new AbortController();
     const output = createWriteStream(join(dir, 'aborted.tar'));
     output.once('open', () => controller.abort(new Error('backup cancelled')));
-    await assert.rejects(createArchive({ sourceDir: source, compression: 'none', exclude: [], output, signal: controller.signal }), /backup cancelled/);
+    await assert.rejects(createArchive({ sourceDir: source, compression: 'none', exclude: [], output: { kind: 'local-file', stream: output }, signal: controller.signal }), /backup cancelled/);
     assert.ok(output.destroyed);
     assert.deepEqual(await openFilesUnder(source), []);
   });

@@ -56,7 +56,7 @@ describe('encryption streams: memory stays flat', { timeout: 600_000 }, () => {
       const archive = join(dir, 'archive');
 
       const encryptGrowth = await peakRssGrowth(() =>
-        createArchive({ sourceDir: volume, compression: 'none', exclude: [], output: createWriteStream(archive), encrypt: encryptionStage(encryption, keys) }),
+        createArchive({ sourceDir: volume, compression: 'none', exclude: [], output: { kind: 'local-file', stream: createWriteStream(archive) }, encrypt: encryptionStage(encryption, keys) }),
       );
       assert.ok((await stat(archive)).size > INPUT_BYTES);
       assert.ok(encryptGrowth < MAX_GROWTH_BYTES, `encrypting grew RSS by ${Math.round(encryptGrowth / 1024 / 1024)} MiB`);

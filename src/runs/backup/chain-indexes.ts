@@ -1,6 +1,6 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCompleteIndex } from '../../archive/tree-index';
+import { isCompleteIndex } from '../../archive';
 
 const SUFFIX = '.index';
 const PENDING = 'pending.index.partial';

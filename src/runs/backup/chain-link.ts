@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ChainLink } from '../../archive/pack-worker-protocol';
+import type { ChainLink } from '../../archive';
 import type { Logger } from '../../shared/logger';
 import { CHAIN_FOLDER } from '../../snapshot/staging-layout';
 import type { StoredArchive, Target } from '../../targets/target';

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { TargetOutcome } from '../../vocabulary/run-record';
-import { isLocalFileOutput } from '../../archive/local-file-output';
+import type { ArchiveOutput } from '../../archive';
 import { FanOut, watchBranchFailure, type FanOutBranch } from '../../targets/fan-out';
 import type { ArchiveUpload, Target } from '../../targets/target';
 
@@ -64,15 +64,15 @@ export class MultiUpload {
 
   /**
    * The archive's bytes go here, to every target at once. When the only upload is a plain local file,
-   * straight into it: createArchive then writes the packing worker's own buffers (local-file-output.ts),
+   * straight into it: createArchive then writes the packing worker's own buffers (archive-output.ts),
    * which the fan-out's hop would prevent. Any other upload goes through the fan-out, which copes with one
    * that fails before its first byte (an SFTP server refusing the file hung a run that wrote to it directly).
    */
-  get stream(): Writable {
+  get output(): ArchiveOutput {
     if (!this.fanOut) throw new Error('begin() first');
     const started = this.branches.filter((branch) => branch.upload);
-    const only = started.length === 1 ? started[0].stream : undefined;
-    return only && isLocalFileOutput(only) ? only : this.fanOut;
+    const only = started.length === 1 ? started[0].upload : undefined;
+    return only?.kind === 'local-file' ? only : { kind: 'stream', stream: this.fanOut };
   }
 
   /** Commits every upload still going; one that cannot commit is failed and removed. */

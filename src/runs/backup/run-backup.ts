@@ -1,4 +1,4 @@
-import { createArchive } from '../../archive/create-archive';
+import { createArchive } from '../../archive';
 import { encryptionStage } from '../../crypto/archive-cipher';
 import { missingKeySetting, NO_KEYS, type ArchiveKeys } from '../../settings/archive-keys';
 import type { DockerApi } from '../../engine/docker-api';
@@ -114,7 +114,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
         sourceDir: snapshot.archiveRoot,
         compression: options.compression,
         exclude: options.exclude,
-        output: multi.stream,
+        output: multi.output,
         encrypt: encryptionStage(options.encryption, keys),
         signal: request.signal,
         chain: link?.packing(snapshot.modeUsed),

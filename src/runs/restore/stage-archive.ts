@@ -5,7 +5,7 @@ import { NO_KEYS, type ArchiveKeys } from '../../settings/archive-keys';
 import type { StoredArchive } from '../../targets/target';
 import type { ArchiveSource } from '../../targets/target-reader';
 import { assertArchiveEncryption, type VolumeEncryption } from './archive-encryption';
-import { archiveReadBytes, extractArchive, type ExtractResult } from '../../archive/extract-archive';
+import { archiveReadBytes, extractArchive, type ExtractResult } from '../../archive';
 
 /** Left free on the volume's filesystem whatever the archive holds: the plugin's own state lives there. */
 const RESERVE_BYTES = 16 * 1024 * 1024;

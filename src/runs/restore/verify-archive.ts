@@ -1,10 +1,9 @@
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
 import { compressionOfArchive } from '../../vocabulary/archive-name';
-import { DigestStream } from '../../archive/digest-stream';
+import { DigestStream, listArchiveEntries } from '../../archive';
 import { decryptionStage } from '../../crypto/archive-cipher';
 import { NO_KEYS, type ArchiveKeys } from '../../settings/archive-keys';
-import { listArchiveEntries } from '../../archive/list-archive-entries';
 import type { VerifyRecord } from '../../vocabulary/run-record';
 import type { StoredArchive } from '../../targets/target';
 import type { ArchiveSource } from '../../targets/target-reader';

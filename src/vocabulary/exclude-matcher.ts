@@ -9,6 +9,9 @@ export type ExcludeMatcher = (relativePath: string, isDirectory: boolean) => boo
  * (`data/tmp`, `logs/**.gz`) is anchored at the volume root; a trailing slash (`cache/`) matches only
  * directories. `*` matches dotfiles too: a volume has no notion of hidden files worth protecting.
  * Matching a directory excludes everything below it: the walker does not enter it.
+ *
+ * Here, below archive and snapshot, because both must match alike: the mirror worker reaching it through
+ * the archive library's door would load all of that library at every pass (~12 ms of sync downtime).
  */
 export function createExcludeMatcher(globs: readonly string[]): ExcludeMatcher {
   const patterns = globs.map(compile);
