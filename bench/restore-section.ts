@@ -56,7 +56,7 @@ const TIME_TARGETS: Array<{ ours: PipelineKey; reference: PipelineKey; max: numb
  * ext4_create > recently_deleted). So no destination is removed before the section ends, and the first
  * measure waits until that long after the start (an earlier section may have removed a copy of the corpus).
  */
-const INODE_REUSE_DELAY_MS = 65_000;
+export const INODE_REUSE_DELAY_MS = 65_000;
 /** Room each kept destination needs beyond the corpus's content: directories, inodes' blocks, rounding. */
 const ROOM_MARGIN = 1.1;
 

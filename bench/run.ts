@@ -4,6 +4,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { archiveSection } from './archive-section';
 import { corpusShape, ensureCorpus } from './corpus';
+import { e2eSection } from './e2e-section';
 import { restoreSection } from './restore-section';
 import type { BenchSection, Verdict } from './section';
 import { snapshotSection } from './snapshot-section';
@@ -14,11 +15,11 @@ import { snapshotSection } from './snapshot-section';
  *   BENCH_DIR       where the corpus and outputs go (default: a new folder under the system temp dir)
  *   BENCH_SCALE     multiplies the corpus (default 1: ~700 MB)
  *   BENCH_RUNS      repetitions of each measurement (default 3)
- *   BENCH_SECTIONS  comma list of sections to run (default: all: archive, snapshot, restore)
+ *   BENCH_SECTIONS  comma list of sections to run (default: all: archive, snapshot, restore, e2e)
  *   BENCH_KEEP=1    keep the corpus afterwards (a later run with the same BENCH_DIR and scale reuses it)
  *   BENCH_OUT       also write the report to this file
  */
-const SECTIONS: BenchSection[] = [archiveSection, snapshotSection, restoreSection];
+const SECTIONS: BenchSection[] = [archiveSection, snapshotSection, restoreSection, e2eSection];
 
 async function main(): Promise<void> {
   const scale = Number(process.env.BENCH_SCALE ?? '1');

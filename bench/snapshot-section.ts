@@ -14,7 +14,7 @@ const MAX_SYNC_TO_RSYNC = 3;
  * A pass copies again what was modified this recently before it looked (racy copies, see
  * src/snapshot/sync-mirror.ts); changes "since the last run" are older than that, so the bench waits it out.
  */
-const SETTLE_MS = 2_500;
+export const SETTLE_MS = 2_500;
 /** Seeds of the changes: one per round and scenario, so every run of the bench makes the same ones. */
 const SEED = 7_340_000;
 
