@@ -7,7 +7,6 @@ import { countsAsFile, type TarEntryMeta } from './tar-entry';
 import { describeEntry, ignoreVanished, OPEN_FLAGS } from './pack-tree';
 import { indexedStat, IndexReader, IndexWriter, unchanged } from './tree-index';
 
-
 /** What an archive of an incremental chain packs against. */
 export interface ChainLink {
   /** The index of the archive this one applies on; none for the full archive that starts the chain. */

@@ -51,6 +51,13 @@ interface ArchiveRow {
   base: string | null;
 }
 
+/** What `lastRun` in the status says of the chain. */
+interface LastRunLink {
+  kind?: string;
+  base?: string;
+  chainBytes?: number;
+}
+
 interface ChainManifest {
   kind?: string;
   base?: string;
@@ -115,6 +122,12 @@ describe('incremental chains (backup-full-every)', { timeout: 900_000 }, () => {
         assert.equal(manifest.base, position === 0 ? undefined : names[position - 1]);
       }
       assert.ok(manifests[4].bytes < manifests[0].bytes / 10, `a run with no change is tiny (${manifests[4].bytes} of ${manifests[0].bytes} bytes)`);
+      // docker volume inspect: the last run's link of the chain, and the bytes of the whole chain.
+      const chained = (await backupStatus(volume)) as unknown as { lastRun: LastRunLink };
+      assert.deepEqual(
+        { kind: chained.lastRun.kind, base: chained.lastRun.base, chainBytes: chained.lastRun.chainBytes },
+        { kind: 'incremental', base: names[3], chainBytes: manifests.reduce((sum, manifest) => sum + manifest.bytes, 0) },
+      );
       const rows = await backupvolJson<ArchiveRow[]>(['backups', volume, '--json']);
       assert.deepEqual(
         rows.map((row) => [row.name, row.kind, row.base]),
@@ -143,8 +156,9 @@ describe('incremental chains (backup-full-every)', { timeout: 900_000 }, () => {
       // The fifth link closes the chain: the next run starts a new full archive.
       const next = await backUp(volume);
       assert.equal((await manifestOf(volume, next)).kind, 'full');
-      const status = (await backupStatus(volume)) as unknown as { lastRun: { kind?: string; chainBytes?: number } };
+      const status = (await backupStatus(volume)) as unknown as { lastRun: LastRunLink };
       assert.equal(status.lastRun.kind, 'full');
+      assert.equal(status.lastRun.chainBytes, (await manifestOf(volume, next)).bytes, 'a full archive is a chain of itself');
     });
   }
 
