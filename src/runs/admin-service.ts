@@ -1,4 +1,5 @@
 import type { ArchiveKind } from '../vocabulary/archive-manifest';
+import type { PhaseTimings } from '../vocabulary/run-phases';
 import type { Progress, RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
 import type { VolumeRegistry } from '../volumes/volume-registry';
@@ -27,6 +28,8 @@ export interface ArchiveRow {
   fileCount: number;
   downtimeMs: number;
   durationMs: number;
+  /** Milliseconds per phase up to the manifest; absent for archives made before phases were kept. */
+  phases?: PhaseTimings;
   snapshot: string;
   quiesced: boolean;
   /** The target it is read from: the first of the volume's targets that holds it. */
@@ -80,6 +83,7 @@ export class AdminService {
       fileCount: manifest.fileCount,
       downtimeMs: manifest.durations?.downtimeMs ?? 0,
       durationMs: manifest.durations?.totalMs ?? 0,
+      ...(manifest.durations?.phases ? { phases: manifest.durations.phases } : {}),
       snapshot: manifest.snapshotMode,
       quiesced: manifest.quiesced,
       target: (rest as { target?: string }).target ?? 'local',

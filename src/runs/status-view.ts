@@ -1,4 +1,5 @@
 import { runOutcome, type RestoreRecord, type RunOutcome, type RunRecord, type RunState, type TargetOutcome, type VerifyRecord } from '../vocabulary/run-record';
+import type { PhaseTimings } from '../vocabulary/run-phases';
 import type { TargetName } from '../vocabulary/volume-options';
 import type { Volume } from '../volumes/volume-registry';
 import type { BringBackRetrier, LeftDownStatus } from './bring-back-retrier';
@@ -14,6 +15,8 @@ export interface LastRunStatus extends RunOutcome {
   kind?: RunRecord['kind'];
   base?: string;
   chainBytes?: number;
+  /** Milliseconds per phase of the run (vocabulary/run-phases.ts). */
+  phases?: PhaseTimings;
   stopped: string[];
   scaled?: string[];
   gone?: string[];
@@ -84,6 +87,7 @@ function lastRunStatus(last: RunRecord): LastRunStatus {
     ...(last.kind ? { kind: last.kind } : {}),
     ...(last.base ? { base: last.base } : {}),
     ...(last.chainBytes !== undefined ? { chainBytes: last.chainBytes } : {}),
+    ...(last.phases ? { phases: last.phases } : {}),
     stopped: last.stopped,
     ...(last.scaled?.length ? { scaled: last.scaled } : {}),
     ...(last.gone?.length ? { gone: last.gone } : {}),

@@ -26,11 +26,14 @@ export async function writeFileAtomically(path: string, content: string): Promis
   await syncDirectory(dirname(path));
 }
 
-export async function syncDirectory(path: string): Promise<void> {
-  const directory = await open(path, 'r');
+/** fsync of a file or a directory by its path: Linux writes back the file's dirty pages whoever wrote them. */
+export async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
-    await directory.sync();
+    await handle.sync();
   } finally {
-    await directory.close();
+    await handle.close();
   }
 }
+
+export const syncDirectory = syncPath;

@@ -1,6 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../shared/logger';
+import type { PhaseTimer } from '../shared/phase-timer';
+import type { RunPhase } from '../vocabulary/run-phases';
 import type { Resume } from '../engine/stop-containers';
 import type { SnapshotMode } from '../vocabulary/volume-options';
 import type { SpaceProbes } from './check-room';
@@ -23,6 +25,8 @@ export interface SnapshotRequest {
   logger?: Logger;
   /** How free space and reflink support are found out; tests inject their own. */
   probes?: SpaceProbes;
+  /** Times the live pass, the stop, the stopped pass and the start. */
+  timer?: PhaseTimer<RunPhase>;
 }
 
 /** A consistent tree to archive. Whatever happens to the archive, call release() once it is done with. */
@@ -51,10 +55,10 @@ export interface Snapshot {
 export async function syncSnapshot(request: SnapshotRequest, layout: StagingLayout): Promise<Snapshot> {
   const { source, exclude, logger } = request;
   logger?.info(`Refreshing the mirror of ${source} while the containers run`);
-  const live = await syncMirror({ source, mirror: layout.mirror, exclude, sourceIsLive: true });
+  const live = await timed(request, 'live-pass', () => syncMirror({ source, mirror: layout.mirror, exclude, sourceIsLive: true }));
   logger?.info(`Refreshed the mirror of ${source}: ${describeSyncStats(live)}`);
 
-  const { result: changes, downtimeMs } = await whileQuiesced(request.quiesce, () => syncMirror({ source, mirror: layout.mirror, exclude }));
+  const { result: changes, downtimeMs } = await whileQuiesced(request, () => syncMirror({ source, mirror: layout.mirror, exclude }));
   logger?.info(`Brought the mirror of ${source} up to date: ${describeSyncStats(changes)}; downtime ${downtimeMs} ms`);
   return { archiveRoot: layout.mirror, modeUsed: 'sync', downtimeMs, downtimeCopy: changes, release: async () => undefined };
 }
@@ -65,7 +69,7 @@ export async function copySnapshot(request: SnapshotRequest, layout: StagingLayo
   const removeCopy = () => rm(layout.copy, { recursive: true, force: true });
   try {
     logger?.info(`Copying ${source} to ${layout.copy} while the containers are stopped`);
-    const { result: copied, downtimeMs } = await whileQuiesced(request.quiesce, () => syncMirror({ source, mirror: layout.copy, exclude }));
+    const { result: copied, downtimeMs } = await whileQuiesced(request, () => syncMirror({ source, mirror: layout.copy, exclude }));
     logger?.info(`Copied ${source}: ${describeSyncStats(copied)}; downtime ${downtimeMs} ms`);
     return { archiveRoot: layout.copy, modeUsed: 'copy', downtimeMs, downtimeCopy: copied, release: removeCopy };
   } catch (error) {
@@ -78,7 +82,7 @@ export async function copySnapshot(request: SnapshotRequest, layout: StagingLayo
 /** direct: stops the containers and hands over the volume itself; release() starts them once it is archived. */
 export async function directSnapshot(request: SnapshotRequest, fallback?: { reason: string }): Promise<Snapshot> {
   const stoppingAt = performance.now();
-  const resume = await request.quiesce();
+  const resume = await timed(request, 'stop', request.quiesce);
   let downtimeMs: number | undefined;
   let released: Promise<void> | undefined;
   return {
@@ -90,7 +94,7 @@ export async function directSnapshot(request: SnapshotRequest, fallback?: { reas
     },
     // Once only: a second call must not start the containers twice.
     release() {
-      released ??= resume().finally(() => {
+      released ??= timed(request, 'start', resume).finally(() => {
         downtimeMs = Math.round(performance.now() - stoppingAt);
       });
       return released;
@@ -103,20 +107,25 @@ export async function directSnapshot(request: SnapshotRequest, fallback?: { reas
  * asking them to stop until they are started again. A failing restart never hides the failure of the work:
  * both end up in the one error thrown.
  */
-async function whileQuiesced<T>(quiesce: () => Promise<Resume>, work: () => Promise<T>): Promise<{ result: T; downtimeMs: number }> {
+async function whileQuiesced<T>(request: SnapshotRequest, work: () => Promise<T>): Promise<{ result: T; downtimeMs: number }> {
   const stoppingAt = performance.now();
-  const resume = await quiesce();
+  const resume = await timed(request, 'stop', request.quiesce);
+  const start = () => timed(request, 'start', resume);
   let result: T;
   try {
-    result = await work();
+    result = await timed(request, 'stopped-pass', work);
   } catch (failure) {
     try {
-      await resume();
+      await start();
     } catch (resumeError) {
       throw new Error(`${(failure as Error).message}; starting the containers again failed too: ${(resumeError as Error).message}`, { cause: failure });
     }
     throw failure;
   }
-  await resume();
+  await start();
   return { result, downtimeMs: Math.round(performance.now() - stoppingAt) };
+}
+
+function timed<T>(request: SnapshotRequest, phase: RunPhase, work: () => Promise<T>): Promise<T> {
+  return request.timer ? request.timer.time(phase, work) : work();
 }

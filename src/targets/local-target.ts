@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { manifestName, type ArchiveManifest } from '../vocabulary/archive-manifest';
-import { syncDirectory, writeFileAtomically } from '../shared/atomic-file';
+import { syncDirectory, syncPath, writeFileAtomically } from '../shared/atomic-file';
 import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
 import type { ArchiveUpload, OpenOptions, StoredArchive, Target } from './target';
 
@@ -17,13 +17,14 @@ export class LocalTarget implements Target {
   async beginUpload(volume: string, archive: string): Promise<ArchiveUpload> {
     const folder = await this.folder(volume);
     const partial = join(folder, `${PARTIAL_PREFIX}${archive}`);
-    // flush: the data is fsynced before the stream reports that it closed.
-    const stream = createWriteStream(partial, { mode: 0o600, flush: true });
+    const stream = createWriteStream(partial, { mode: 0o600 });
     return {
       kind: 'local-file',
       stream,
       commit: async () => {
         if (!stream.closed) await finished(stream);
+        // Here rather than as the stream closes, so that a run's phases tell writing from syncing.
+        await syncPath(partial);
         await rename(partial, join(folder, archive));
         await syncDirectory(folder);
       },

@@ -1,3 +1,5 @@
+import type { PhaseTimings } from './run-phases';
+
 /** `ARCHIVE.json`, written beside each archive, last: its presence is what makes an archive complete. */
 export interface ArchiveManifest {
   volume: string;
@@ -13,7 +15,8 @@ export interface ArchiveManifest {
   snapshotMode: string;
   fellBackReason?: string;
   quiesced: boolean;
-  durations: { totalMs: number; downtimeMs: number };
+  /** phases: those that ran before the manifest was written (absent in manifests from before phases). */
+  durations: { totalMs: number; downtimeMs: number; phases?: PhaseTimings };
   /**
    * Names of the containers stopped and services scaled to 0, with their definitions (environment
    * variable names only) so that a lost stack can be recreated from the backup.

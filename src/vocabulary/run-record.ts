@@ -1,5 +1,6 @@
 /** What runs leave behind: the records the status, the CLI and the notifications all read. */
 import type { ArchiveKind } from './archive-manifest';
+import type { PhaseTimings } from './run-phases';
 
 /** How one target fared in a run, for the status. */
 export interface TargetOutcome {
@@ -27,6 +28,7 @@ export interface RunRecord {
   chainBytes?: number;
   durationMs: number;
   downtimeMs?: number;
+  phases?: PhaseTimings;
   quiesced: boolean;
   stopped: string[];
   /** Swarm services scaled to 0 for the snapshot. */

@@ -8,7 +8,8 @@ import { backupStatus, containerEvents, isRunning, stoppedThenStarted } from '..
 import { craftTar, type CraftedEntry } from '../helpers/craft-tar';
 import { docker, dockerFailure, run } from '../helpers/docker-cli';
 import { backupvolCli, backupvolJson } from '../helpers/host-cli';
-import { HOST_DATA_DIR, hostVolumeDir, installFreshPlugin, PLUGIN } from '../helpers/plugin';
+import { markEngineLog, pluginLogSince } from '../helpers/engine-log';
+import { HOST_DATA_DIR, hostVolumeDir, installFreshPlugin, PLUGIN, pluginId } from '../helpers/plugin';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { assertSameTree } from '../helpers/tree-compare';
 import { useUniquePrefix } from '../helpers/unique-prefix';
@@ -233,6 +234,33 @@ describe('restore, verify and the backupvol CLI', { timeout: 900_000 }, () => {
     const intoExisting = await backupvolCli(['restore', volume, '--into', volume]);
     assert.equal(intoExisting.code, 2);
     assert.match(intoExisting.stderr, /exists already/);
+  });
+
+  it('a backup says where its time went: each phase, in the record, the status, the listing and the log', async () => {
+    const volume = `${prefix}phases`;
+    const app = `${prefix}phases-app`;
+    await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-verify=true', volume]);
+    await docker(['run', '--rm', '-v', `${volume}:/data`, TEST_IMAGE, 'sh', '-c', FILL]);
+    await docker(['run', '-d', '--name', app, '-v', `${volume}:/data`, TEST_IMAGE, ...IDLE]);
+    const mark = await markEngineLog();
+    const record = await backupvolJson<RunResult & { durationMs: number; phases: Record<string, number> }>(['backup', volume]);
+    assert.equal(record.result, 'success', record.error);
+    assert.deepEqual(record.stopped, [app]);
+    const sync = ['prepare', 'archive-pre', 'live-pass', 'stop', 'stopped-pass', 'start', 'archive', 'fsync', 'manifest', 'verify', 'archive-post', 'prune'];
+    assert.deepEqual(Object.keys(record.phases), sync);
+    const total = Object.values(record.phases).reduce((sum, ms) => sum + ms, 0);
+    assert.ok(total <= record.durationMs, `${total} ms of phases in a ${record.durationMs} ms run`);
+    // The container is down from its stop to its start: those phases fit in the downtime.
+    const { stop, 'stopped-pass': stoppedPass, start } = record.phases;
+    assert.ok(stop + stoppedPass + start <= (record.downtimeMs ?? 0) + 1, `downtime ${record.downtimeMs} ms`);
+    assert.ok(stop > 0, 'a running container takes time to stop');
+
+    const status = (await backupStatus(volume)).lastRun as unknown as { phases: Record<string, number> };
+    assert.deepEqual(status.phases, record.phases);
+    const [row] = await backupvolJson<Array<ArchiveRow & { phases: Record<string, number> }>>(['backups', volume]);
+    assert.deepEqual(Object.keys(row.phases), sync.slice(0, sync.indexOf('manifest')));
+    const logged = (await pluginLogSince(mark, [await pluginId()])).join('\n');
+    assert.match(logged, new RegExp(`Backup of volume ${volume} took \\d+ ms: prepare \\S+ m?s, archive-pre .*, live-pass .*, prune \\S+ m?s`));
   });
 });
 

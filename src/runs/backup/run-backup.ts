@@ -18,6 +18,8 @@ import type { VolumeOptions } from '../../vocabulary/volume-options';
 import type { ArchiveManifest } from '../../vocabulary/archive-manifest';
 import { formatArchiveName } from '../../vocabulary/archive-name';
 import { verifyArchive } from '../restore/verify-archive';
+import { PhaseTimer } from '../../shared/phase-timer';
+import { describePhases, type RunPhase } from '../../vocabulary/run-phases';
 
 export interface BackupDeps extends StopTimeouts {
   docker: DockerApi;
@@ -50,6 +52,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   const { docker, journal, targets, logger } = deps;
   const { volume, options } = request;
   const startedAt = new Date();
+  const timer = new PhaseTimer<RunPhase>();
   const record: RunRecord = {
     trigger: request.trigger,
     startedAt: startedAt.toISOString(),
@@ -62,27 +65,26 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   const archive = formatArchiveName(volume, startedAt, options.compression, options.encryption);
   let upload: MultiUpload | undefined;
   let link: PlannedLink | undefined;
+  const keys = deps.keys ?? NO_KEYS;
   try {
-    // Before anything is stopped: keys removed since the volume was created fail the run here.
-    const keys = deps.keys ?? NO_KEYS;
-    const missingKey = missingKeySetting(options.encryption, keys, options.verify);
-    if (missingKey) throw new Error(missingKey);
-    // Said once per run, not only at start: a log read after a run shows it beside that run.
-    for (const warning of targets.warnings?.(options.targets) ?? []) logger.warn(`Backup of volume ${volume}: ${warning}`);
-    // An unreachable target is failed here, before anything is stopped (the run fails when all are).
-    const volumeTargets = options.targets.map((name) => targets.get(name));
-    const multi = await MultiUpload.prepare(
-      volumeTargets,
-      volume,
-      (text) => targets.redact(text),
-    );
-    upload = multi;
-    link = await PlannedLink.plan({ volume, options, targets: volumeTargets, stagingDir: request.stagingDir, logger });
-    const plan = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
+    const { multi, plan, specs } = await timer.time('prepare', async () => {
+      // Before anything is stopped: keys removed since the volume was created fail the run here.
+      const missingKey = missingKeySetting(options.encryption, keys, options.verify);
+      if (missingKey) throw new Error(missingKey);
+      // Said once per run, not only at start: a log read after a run shows it beside that run.
+      for (const warning of targets.warnings?.(options.targets) ?? []) logger.warn(`Backup of volume ${volume}: ${warning}`);
+      // An unreachable target is failed here, before anything is stopped (the run fails when all are).
+      const volumeTargets = options.targets.map((name) => targets.get(name));
+      upload = await MultiUpload.prepare(volumeTargets, volume, (text) => targets.redact(text));
+      link = await PlannedLink.plan({ volume, options, targets: volumeTargets, stagingDir: request.stagingDir, logger });
+      const plan = await planFromEngine(docker, { volume, policy: options.stop, stopLabel: options.stopLabel });
+      return { multi: upload, plan, specs: await describeStopped(docker, plan, logger) };
+    });
     record.stopped = plan.stop.map((stop) => stop.name);
     record.scaled = plan.scale.map((scale) => scale.name);
-    await runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger, timeoutSeconds: deps.hookTimeoutSeconds });
-    const specs = await describeStopped(docker, plan, logger);
+    await timer.time('archive-pre', () =>
+      runLabelCommands({ docker, commands: plan.pre, phase: 'archive-pre', logger, timeoutSeconds: deps.hookTimeoutSeconds }),
+    );
 
     const snapshot = await takeSnapshot({
       mode: options.snapshot,
@@ -90,6 +92,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       stagingDir: request.stagingDir,
       exclude: options.exclude,
       logger,
+      timer,
       quiesce: async () => {
         request.signal?.throwIfAborted();
         const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger });
@@ -109,17 +112,19 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     let archived: Awaited<ReturnType<typeof createArchive>>;
     try {
       logger.info(`Archiving volume ${volume} to ${options.targets.join(',')} as ${archive}`);
-      await multi.begin(archive);
-      archived = await createArchive({
-        sourceDir: snapshot.archiveRoot,
-        compression: options.compression,
-        exclude: options.exclude,
-        output: multi.output,
-        encrypt: encryptionStage(options.encryption, keys),
-        signal: request.signal,
-        chain: link?.packing(snapshot.modeUsed),
+      archived = await timer.time('archive', async () => {
+        await multi.begin(archive);
+        return createArchive({
+          sourceDir: snapshot.archiveRoot,
+          compression: options.compression,
+          exclude: options.exclude,
+          output: multi.output,
+          encrypt: encryptionStage(options.encryption, keys),
+          signal: request.signal,
+          chain: link?.packing(snapshot.modeUsed),
+        });
       });
-      await multi.commit();
+      await timer.time('fsync', () => multi.commit());
     } catch (error) {
       // In direct mode release() starts the containers again: it must run, and must not hide this error.
       // It comes before the targets' cleanup (the catch below): a target that hung may take its whole
@@ -143,19 +148,19 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       snapshotMode: snapshot.modeUsed,
       fellBackReason: snapshot.fellBackReason,
       quiesced: record.quiesced,
-      durations: { totalMs: Date.now() - startedAt.getTime(), downtimeMs: snapshot.downtimeMs },
+      durations: { totalMs: timer.elapsedMs(), downtimeMs: snapshot.downtimeMs, phases: timer.timings() },
       stopped: { containers: record.stopped, services: record.scaled, specs },
       ...link?.manifestFields(archive),
     };
-    await multi.forEachLive((target) => target.writeManifest(volume, manifest));
+    await timer.time('manifest', () => multi.forEachLive((target) => target.writeManifest(volume, manifest)));
     if (options.verify) {
-      await multi.forEachLive(async (target) => {
+      await timer.time('verify', () => multi.forEachLive(async (target) => {
         const verified = await verifyArchive(target, volume, { name: archive, manifest }, {
           keys: deps.keys,
           encryption: [{ volume, encryption: options.encryption }],
         });
         if (verified.result !== 'ok') throw new Error(`backup-verify: ${verified.error}`);
-      });
+      }));
     }
     record.targets = multi.outcomes();
     const kept = multi.succeeded();
@@ -175,9 +180,11 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
 
     const warnings = [
       record.gone ? `gone after the backup (removed when it was stopped, e.g. started with --rm): ${record.gone.join(', ')}` : undefined,
-      await runPostCommands(deps, plan.post),
+      await timer.time('archive-post', () => runPostCommands(deps, plan.post)),
     ];
-    for (const target of kept) warnings.push(await prune(deps, target, volume, options, record));
+    await timer.time('prune', async () => {
+      for (const target of kept) warnings.push(await prune(deps, target, volume, options, record));
+    });
     record.warning = warnings.filter(Boolean).join('; ') || undefined;
   } catch (error) {
     // When the targets were what failed, their own errors (each naming its target) say why; the error
@@ -195,7 +202,9 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     }
   }
   record.finishedAt = new Date().toISOString();
-  record.durationMs = Date.now() - startedAt.getTime();
+  record.durationMs = timer.elapsedMs();
+  record.phases = timer.timings();
+  logger.info(`Backup of volume ${volume} took ${record.durationMs} ms: ${describePhases(record.phases)}`);
   return record;
 }
 
