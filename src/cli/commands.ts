@@ -2,6 +2,7 @@ import type { ArchiveRow, VolumeRow } from '../runs/admin-service';
 import type { HostEngine } from '../engine/host-engine';
 import type { RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { describePhases } from '../vocabulary/run-phases';
+import { describeContainerStop } from '../vocabulary/container-stop';
 import { parseOwnRestoreSource } from '../vocabulary/restore-source';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
 import type { CliSettings } from '../settings/settings';
@@ -95,6 +96,7 @@ export const COMMANDS: Record<string, Command> = {
         record.result === 'success'
           ? `Backed up ${volume} as ${record.archive} (${formatBytes(record.bytes ?? 0)}${chainNote(record)}, downtime ${formatDuration(record.downtimeMs)})` +
             (record.phases ? `\ntook ${formatDuration(record.durationMs)}: ${describePhases(record.phases)}` : '') +
+            (record.stops?.length ? `\nstopped: ${record.stops.map(describeContainerStop).join(', ')}` : '') +
             (record.warning ? `\nwarning: ${record.warning}` : '')
           : `Backup of ${volume} failed: ${record.error}`,
       );

@@ -59,7 +59,15 @@ export interface DockerApi {
   runningContainers(): Promise<ContainerFacts[]>;
   /** Whether the container was started with --rm (HostConfig.AutoRemove): a stop removes it for good. */
   autoRemoves(id: string): Promise<boolean>;
-  /** Resolves when the container is stopped; a container already stopped counts as stopped. */
+  /**
+   * The container's own stop signal and stop timeout (Config.StopSignal, Config.StopTimeout), each
+   * undefined when the container sets none.
+   */
+  stopSettings(id: string): Promise<{ signal?: string; timeoutSeconds?: number }>;
+  /**
+   * Sends the container's stop signal and resolves when it is down; the engine kills it when it is still
+   * running after timeoutSeconds. A container already stopped counts as stopped.
+   */
   stopContainer(id: string, timeoutSeconds: number): Promise<void>;
   /** A container already running counts as started; one that no longer exists throws NoSuchObjectError. */
   startContainer(id: string): Promise<void>;

@@ -42,8 +42,18 @@ export class DockerodeApi implements DockerApi {
     return inspected.HostConfig?.AutoRemove === true;
   }
 
+  async stopSettings(id: string): Promise<{ signal?: string; timeoutSeconds?: number }> {
+    const inspect = this.request(`reading the stop settings of container ${id}`, (abortSignal) => this.docker.getContainer(id).inspect({ abortSignal }));
+    const config = (await goneOnNotFound(`container ${id}`, inspect)).Config as { StopSignal?: string; StopTimeout?: number | null };
+    return {
+      ...(config.StopSignal ? { signal: config.StopSignal } : {}),
+      ...(typeof config.StopTimeout === 'number' ? { timeoutSeconds: config.StopTimeout } : {}),
+    };
+  }
+
   async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     // The engine answers a stop once the container stopped: up to its stop timeout (then it kills it).
+    // No signal is given, so the engine sends the container's own StopSignal.
     const stop = this.request(
       `stopping container ${id}`,
       (abortSignal) => this.docker.getContainer(id).stop({ t: timeoutSeconds, abortSignal }),

@@ -5,14 +5,17 @@ import type { StopPolicy } from '../vocabulary/volume-options';
 import { planQuiesce, type QuiescePlan } from './plan-quiesce';
 import { redactSpec } from './redact-spec';
 
-/** Timeouts of a quiesce: STOP_TIMEOUT for containers, SERVICE_STOP_TIMEOUT for services' tasks. */
+/**
+ * Timeouts of a quiesce: STOP_TIMEOUT caps each container's own stop timeout (unset: no cap),
+ * SERVICE_STOP_TIMEOUT bounds the wait for services' tasks.
+ */
 export interface StopTimeouts {
-  stopTimeoutSeconds: number;
+  stopTimeoutSeconds?: number;
   serviceStopTimeoutSeconds: number;
 }
 
-export function quiesceTimeouts(timeouts: StopTimeouts): { timeoutSeconds: number; serviceTimeoutSeconds: number } {
-  return { timeoutSeconds: timeouts.stopTimeoutSeconds, serviceTimeoutSeconds: timeouts.serviceStopTimeoutSeconds };
+export function quiesceTimeouts(timeouts: StopTimeouts): { maxTimeoutSeconds?: number; serviceTimeoutSeconds: number } {
+  return { maxTimeoutSeconds: timeouts.stopTimeoutSeconds, serviceTimeoutSeconds: timeouts.serviceStopTimeoutSeconds };
 }
 
 /**

@@ -6,6 +6,7 @@ import { bringBack, failedWork } from './bring-back';
 import { maskCredentials } from './redact-spec';
 import type { PlannedCommand, PlannedScale, PlannedStop } from './plan-quiesce';
 import type { StopJournal } from './stop-journal';
+import { DOCKER_DEFAULT_STOP_SIGNAL, describeContainerStop, effectiveStopTimeout, wasKilled, type ContainerStop } from '../vocabulary/container-stop';
 
 /** Starts again exactly what a stop stopped. */
 export type Resume = () => Promise<void>;
@@ -17,8 +18,10 @@ const TASK_POLL_MS = 500;
 
 /**
  * Stops the planned containers and scales the planned services to 0, all together (downtime is the
- * slowest of them, not the sum), and returns the undo. The journal is written first; if anything refuses
- * to stop in time, everything is brought back before the error is thrown.
+ * slowest of them, not the sum), and returns the undo. Each container gets its own stop signal and stop
+ * timeout, capped by maxTimeoutSeconds (STOP_TIMEOUT) when set; onStopped hears how each stop went. The
+ * journal is written first; if anything refuses to stop in time, everything is brought back before the
+ * error is thrown.
  */
 export async function stopContainers(input: {
   docker: DockerApi;
@@ -26,11 +29,12 @@ export async function stopContainers(input: {
   volume: string;
   stops: PlannedStop[];
   scales?: PlannedScale[];
-  timeoutSeconds: number;
+  maxTimeoutSeconds?: number;
   serviceTimeoutSeconds?: number;
+  onStopped?: (stop: ContainerStop) => void;
   logger: Logger;
 }): Promise<ResumeReportingGone> {
-  const { docker, journal, volume, stops, timeoutSeconds, logger } = input;
+  const { docker, journal, volume, stops, logger } = input;
   const scales = input.scales ?? [];
   if (stops.length === 0 && scales.length === 0) return async () => ({ gone: [] });
   await journal.record(volume, stops, scales);
@@ -42,10 +46,16 @@ export async function stopContainers(input: {
   };
 
   const work = [
-    ...stops.map((stop) => ({ what: stop.name, done: docker.stopContainer(stop.id, timeoutSeconds) })),
+    ...stops.map((stop) => ({
+      what: stop.name,
+      done: stopOne(docker, stop, input.maxTimeoutSeconds).then((stopped) => {
+        if (stopped.killed) logger.warn(`Volume ${volume}: ${describeContainerStop(stopped)}`);
+        input.onStopped?.(stopped);
+      }),
+    })),
     ...scales.map((scale) => ({
       what: `service ${scale.name}`,
-      done: scaleToZero(docker, scale, input.serviceTimeoutSeconds ?? timeoutSeconds),
+      done: scaleToZero(docker, scale, input.serviceTimeoutSeconds ?? DEFAULT_SERVICE_STOP_TIMEOUT_SECONDS),
     })),
   ];
   logger.info(`Stopping for volume ${volume}: ${work.map((item) => item.what).join(', ')}`);
@@ -57,6 +67,18 @@ export async function stopContainers(input: {
   }
   logger.info(`Stopped everything for volume ${volume}`);
   return resume;
+}
+
+/** SERVICE_STOP_TIMEOUT's default (settings.ts). */
+const DEFAULT_SERVICE_STOP_TIMEOUT_SECONDS = 300;
+
+async function stopOne(docker: DockerApi, stop: PlannedStop, maxTimeoutSeconds: number | undefined): Promise<ContainerStop> {
+  const own = await docker.stopSettings(stop.id);
+  const timeoutSeconds = effectiveStopTimeout(own.timeoutSeconds, maxTimeoutSeconds);
+  const started = performance.now();
+  await docker.stopContainer(stop.id, timeoutSeconds);
+  const ms = Math.round(performance.now() - started);
+  return { container: stop.name, signal: own.signal ?? DOCKER_DEFAULT_STOP_SIGNAL, timeoutSeconds, ms, killed: wasKilled(ms, timeoutSeconds) };
 }
 
 /** Scales to 0 and waits until no task of the service runs any more. */

@@ -1,5 +1,6 @@
 import { runOutcome, type RestoreRecord, type RunOutcome, type RunRecord, type RunState, type TargetOutcome, type VerifyRecord } from '../vocabulary/run-record';
 import type { PhaseTimings } from '../vocabulary/run-phases';
+import type { ContainerStop } from '../vocabulary/container-stop';
 import type { TargetName } from '../vocabulary/volume-options';
 import type { Volume } from '../volumes/volume-registry';
 import type { BringBackRetrier, LeftDownStatus } from './bring-back-retrier';
@@ -18,6 +19,8 @@ export interface LastRunStatus extends RunOutcome {
   /** Milliseconds per phase of the run (vocabulary/run-phases.ts). */
   phases?: PhaseTimings;
   stopped: string[];
+  /** Each stopped container's signal, milliseconds and whether it was killed (warning says so in words). */
+  stops?: ContainerStop[];
   scaled?: string[];
   gone?: string[];
   snapshot: string | null;
@@ -89,6 +92,7 @@ function lastRunStatus(last: RunRecord): LastRunStatus {
     ...(last.chainBytes !== undefined ? { chainBytes: last.chainBytes } : {}),
     ...(last.phases ? { phases: last.phases } : {}),
     stopped: last.stopped,
+    ...(last.stops?.length ? { stops: last.stops } : {}),
     ...(last.scaled?.length ? { scaled: last.scaled } : {}),
     ...(last.gone?.length ? { gone: last.gone } : {}),
     snapshot: last.snapshotMode ?? null,

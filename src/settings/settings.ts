@@ -12,7 +12,8 @@ export interface Settings {
   /** DEFAULT_FULL_EVERY: backup-full-every of volumes created without one. */
   defaultFullEvery: string;
   maxConcurrentBackups: number;
-  stopTimeoutSeconds: number;
+  /** STOP_TIMEOUT: a cap on each container's own stop timeout; undefined (the default) caps nothing. */
+  stopTimeoutSeconds?: number;
   serviceStopTimeoutSeconds: number;
   /** HOOK_TIMEOUT, DOCKER_API_TIMEOUT, TRANSFER_STALL_TIMEOUT. */
   timeouts: Timeouts;
@@ -65,7 +66,7 @@ export function loadSettings(env: Env = process.env): Settings {
     defaultEncryption: text(env, 'DEFAULT_ENCRYPTION', 'none'),
     defaultFullEvery: text(env, 'DEFAULT_FULL_EVERY', '1'),
     maxConcurrentBackups: positiveInteger(env, 'MAX_CONCURRENT_BACKUPS', 1),
-    stopTimeoutSeconds: positiveInteger(env, 'STOP_TIMEOUT', 30),
+    stopTimeoutSeconds: optionalPositiveInteger(env, 'STOP_TIMEOUT'),
     serviceStopTimeoutSeconds: positiveInteger(env, 'SERVICE_STOP_TIMEOUT', 300),
     timeouts: loadTimeouts(env),
     logLevel: text(env, 'LOG_LEVEL', 'info'),
@@ -158,6 +159,11 @@ function timeZone(env: Env): string {
     throw new Error(`setting TZ=${value} is not a time zone: give an IANA name such as UTC or Europe/Berlin`);
   }
   return value;
+}
+
+/** Unset (empty) stays undefined: the setting is a cap that applies only when the user gives one. */
+function optionalPositiveInteger(env: Env, name: string): number | undefined {
+  return env[name]?.trim() ? positiveInteger(env, name, 0) : undefined;
 }
 
 function positiveInteger(env: Env, name: string, fallback: number): number {

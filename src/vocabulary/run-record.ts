@@ -1,6 +1,7 @@
 /** What runs leave behind: the records the status, the CLI and the notifications all read. */
 import type { ArchiveKind } from './archive-manifest';
 import type { PhaseTimings } from './run-phases';
+import type { ContainerStop } from './container-stop';
 
 /** How one target fared in a run, for the status. */
 export interface TargetOutcome {
@@ -31,6 +32,8 @@ export interface RunRecord {
   phases?: PhaseTimings;
   quiesced: boolean;
   stopped: string[];
+  /** How each stopped container went down: its signal, the milliseconds, and whether it had to be killed. */
+  stops?: ContainerStop[];
   /** Swarm services scaled to 0 for the snapshot. */
   scaled?: string[];
   /** What was stopped and then no longer existed to be started again (a --rm container), one name each. */

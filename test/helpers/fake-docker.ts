@@ -7,6 +7,12 @@ import { NoSuchObjectError, type ContainerFacts, type DockerApi, type ExecResult
 export class FakeDocker implements DockerApi {
   readonly calls: string[] = [];
   readonly refuseToStop = new Set<string>();
+  /** Containers' own Config.StopSignal / StopTimeout, by id. */
+  readonly ownStopSettings = new Map<string, { signal?: string; timeoutSeconds?: number }>();
+  /** Containers whose process ignores its stop signal: the stop takes the whole timeout (then a kill). */
+  readonly ignoreStopSignal = new Set<string>();
+  /** The timeout each stop was given, by id. */
+  readonly stopTimeoutsGiven = new Map<string, number>();
   readonly refuseToStart = new Set<string>();
   readonly execResults = new Map<string, ExecResult>();
   /** Commands that never finish (a dump waiting on a lock): their exec settles only when its signal aborts. */
@@ -72,8 +78,15 @@ export class FakeDocker implements DockerApi {
     return this.byId(id).autoRemove === true;
   }
 
-  async stopContainer(id: string): Promise<void> {
+  async stopSettings(id: string): Promise<{ signal?: string; timeoutSeconds?: number }> {
+    this.byId(id);
+    return this.ownStopSettings.get(id) ?? {};
+  }
+
+  async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     this.calls.push(`stop ${id}`);
+    this.stopTimeoutsGiven.set(id, timeoutSeconds);
+    if (this.ignoreStopSignal.has(id)) await new Promise((resolve) => setTimeout(resolve, timeoutSeconds * 1000));
     if (this.refuseToStop.has(id)) throw new Error(`container ${id} did not stop in time`);
     const stopped = this.byId(id);
     stopped.running = false;

@@ -19,9 +19,9 @@ const STOP_MS = 150;
 
 /** A container that takes STOP_MS to stop, so the stop phase has a length to find. */
 class SlowStoppingDocker extends FakeDocker {
-  override async stopContainer(id: string): Promise<void> {
+  override async stopContainer(id: string, timeoutSeconds: number): Promise<void> {
     await delay(STOP_MS);
-    return super.stopContainer(id);
+    return super.stopContainer(id, timeoutSeconds);
   }
 }
 

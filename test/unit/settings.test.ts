@@ -13,6 +13,14 @@ describe('loadSettings', () => {
     assert.equal(loadSettings({}).defaultFullEvery, '1');
   });
 
+  it('takes STOP_TIMEOUT as a cap only when given, and refuses one that is not a positive whole number', () => {
+    assert.equal(loadSettings({}).stopTimeoutSeconds, undefined);
+    assert.equal(loadSettings({ STOP_TIMEOUT: ' ' }).stopTimeoutSeconds, undefined);
+    assert.equal(loadSettings({ STOP_TIMEOUT: '45' }).stopTimeoutSeconds, 45);
+    assert.throws(() => loadSettings({ STOP_TIMEOUT: '0' }), /setting STOP_TIMEOUT=0 is not a positive whole number/);
+    assert.throws(() => loadSettings({ STOP_TIMEOUT: '2s' }), /setting STOP_TIMEOUT=2s is not a positive whole number/);
+  });
+
   it('refuses a TZ that is not a time zone, naming the setting', () => {
     assert.throws(() => loadSettings({ TZ: 'Bad/Zone' }), /setting TZ=Bad\/Zone is not a time zone/);
     assert.throws(() => loadSettings({ TZ: 'CET-1CEST' }), /setting TZ=CET-1CEST is not a time zone/);

@@ -18,7 +18,7 @@ describe('stopContainers', () => {
   it('journals, stops, and its undo starts only the restartable ones and clears the journal', async () => {
     const docker = new FakeDocker([container('a'), container('b')]);
     const journal = new StopJournal(await makeTempDir('journal'));
-    const resume = await stopContainers({ docker, journal, volume: 'v', stops, timeoutSeconds: 5, logger });
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops, maxTimeoutSeconds: 5, logger });
     assert.deepEqual((await journal.pending()).map((entry) => entry.containers.map((c) => c.id)), [['a', 'b']]);
     assert.deepEqual(docker.calls, ['stop a', 'stop b']);
     await resume();
@@ -31,7 +31,7 @@ describe('stopContainers', () => {
     docker.refuseToStop.add('b');
     const journal = new StopJournal(await makeTempDir('journal'));
     await assert.rejects(
-      stopContainers({ docker, journal, volume: 'v', stops: [stops[0], { ...stops[1], restart: true }], timeoutSeconds: 5, logger }),
+      stopContainers({ docker, journal, volume: 'v', stops: [stops[0], { ...stops[1], restart: true }], maxTimeoutSeconds: 5, logger }),
       /refused to stop: b: container b did not stop in time/,
     );
     assert.ok(docker.containers.every((c) => c.running));
@@ -76,7 +76,7 @@ describe('stopContainers with Swarm services', () => {
     docker.services = [service('web', { replicas: 3 }), service('batch'), service('cache', { replicas: 1 })];
     const journal = new StopJournal(await makeTempDir('journal'));
     const taskStop = [{ id: 'cache.1', name: 'cache.1', restart: true, serviceId: 'cache' }];
-    const resume = await stopContainers({ docker, journal, volume: 'v', stops: taskStop, scales, timeoutSeconds: 5, logger });
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops: taskStop, scales, maxTimeoutSeconds: 5, logger });
     assert.deepEqual((await journal.pending())[0].services, scales);
     assert.deepEqual(docker.calls.sort(), ['scale batch 0', 'scale web 0', 'stop cache.1']);
     docker.calls.length = 0;
@@ -91,7 +91,7 @@ describe('stopContainers with Swarm services', () => {
     docker.lingeringTasks.add('web');
     const journal = new StopJournal(await makeTempDir('journal'));
     await assert.rejects(
-      stopContainers({ docker, journal, volume: 'v', stops: [], scales, timeoutSeconds: 5, serviceTimeoutSeconds: 1, logger }),
+      stopContainers({ docker, journal, volume: 'v', stops: [], scales, maxTimeoutSeconds: 5, serviceTimeoutSeconds: 1, logger }),
       /refused to stop: service web: 1 task\(s\) still running after 1 s \(SERVICE_STOP_TIMEOUT\)/,
     );
     assert.equal(docker.services.find((s) => s.id === 'web')?.replicas, 3);
@@ -117,7 +117,7 @@ describe('bringing back what failed to come back', () => {
     const docker = new FakeDocker([container('a'), container('b')]);
     docker.services = [service('web', { replicas: 3 })];
     const journal = new StopJournal(await makeTempDir('journal'));
-    const resume = await stopContainers({ docker, journal, volume: 'v', stops, scales: [web], timeoutSeconds: 5, logger });
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops, scales: [web], maxTimeoutSeconds: 5, logger });
     docker.failingScales.set('web', 1);
     await assert.rejects(resume(), /could not bring back: service web \(back to 3\): service web could not be scaled/);
     assert.ok(docker.containers.find((c) => c.id === 'a')?.running);
@@ -132,7 +132,7 @@ describe('bringing back what failed to come back', () => {
     docker.refuseToStop.add('b');
     docker.refuseToStart.add('a');
     const journal = new StopJournal(await makeTempDir('journal'));
-    await assert.rejects(stopContainers({ docker, journal, volume: 'v', stops, timeoutSeconds: 5, logger }), /refused to stop: b/);
+    await assert.rejects(stopContainers({ docker, journal, volume: 'v', stops, maxTimeoutSeconds: 5, logger }), /refused to stop: b/);
     assert.deepEqual((await journal.pending()).map((entry) => entry.containers), [[stops[0]]]);
   });
 
@@ -186,7 +186,7 @@ describe('bringing back what failed to come back', () => {
   it('a container removed while its run had it stopped does not fail the run', async () => {
     const docker = new FakeDocker([container('a'), container('b')]);
     const journal = new StopJournal(await makeTempDir('journal'));
-    const resume = await stopContainers({ docker, journal, volume: 'v', stops, timeoutSeconds: 5, logger });
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops, maxTimeoutSeconds: 5, logger });
     docker.containers.splice(0, 1);
     await resume();
     assert.deepEqual(await journal.pending(), []);
@@ -197,7 +197,7 @@ describe('bringing back what failed to come back', () => {
     docker.services = [service('web', { replicas: 0 })];
     const journal = new StopJournal(await makeTempDir('journal'));
     await journal.record('v', [], [web]);
-    const resume = await stopContainers({ docker, journal, volume: 'v', stops: [stops[0]], timeoutSeconds: 5, logger });
+    const resume = await stopContainers({ docker, journal, volume: 'v', stops: [stops[0]], maxTimeoutSeconds: 5, logger });
     await resume();
     const [entry] = await journal.pending();
     assert.deepEqual({ containers: entry.containers, services: entry.services }, { containers: [], services: [web] });

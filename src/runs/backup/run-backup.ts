@@ -20,6 +20,7 @@ import { formatArchiveName } from '../../vocabulary/archive-name';
 import { verifyArchive } from '../restore/verify-archive';
 import { PhaseTimer } from '../../shared/phase-timer';
 import { describePhases, type RunPhase } from '../../vocabulary/run-phases';
+import { killedContainersWarning, type ContainerStop } from '../../vocabulary/container-stop';
 
 export interface BackupDeps extends StopTimeouts {
   docker: DockerApi;
@@ -95,7 +96,10 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       timer,
       quiesce: async () => {
         request.signal?.throwIfAborted();
-        const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger });
+        const onStopped = (stop: ContainerStop): void => {
+          record.stops = [...(record.stops ?? []), stop];
+        };
+        const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, onStopped, logger });
         if (request.signal?.aborted) {
           await resume();
           request.signal.throwIfAborted();
@@ -179,6 +183,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     if (record.error) logger.error(`Backup of volume ${volume} failed in part: ${record.error}`);
 
     const warnings = [
+      killedContainersWarning(record.stops ?? []),
       record.gone ? `gone after the backup (removed when it was stopped, e.g. started with --rm): ${record.gone.join(', ')}` : undefined,
       await timer.time('archive-post', () => runPostCommands(deps, plan.post)),
     ];
