@@ -1,7 +1,8 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { DEFAULT_TIMEOUTS } from '../settings/settings';
 import { withTimeout } from '../shared/with-timeout';
+import { loadDockerode } from './load-dockerode';
 import { NoSuchObjectError, type ContainerFacts, type DockerApi, type ExecResult, type ObjectSpec, type ServiceFacts, type SwarmInfo } from './docker-api';
 
 const NOT_MODIFIED = 304;
@@ -14,7 +15,7 @@ export class DockerodeApi implements DockerApi {
   private readonly requestTimeoutMs: number;
 
   constructor(socketPath = '/var/run/docker.sock', options: { requestTimeoutMs?: number } = {}) {
-    this.docker = new Docker({ socketPath });
+    this.docker = new (loadDockerode())({ socketPath });
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUTS.dockerApiSeconds * 1000;
   }
 

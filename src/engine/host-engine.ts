@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { loadDockerode } from './load-dockerode';
 
 /**
  * What the host CLI asks of the engine itself: the volumes that `restore --into` makes (and removes again
@@ -12,7 +13,7 @@ export class HostEngine {
    * CLI's start, and most commands talk to the plugin alone.
    */
   private get docker(): Docker {
-    this.client ??= new (require('dockerode') as typeof Docker)();
+    this.client ??= new (loadDockerode())();
     return this.client;
   }
 

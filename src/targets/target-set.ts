@@ -3,8 +3,6 @@ import type { TargetName } from '../vocabulary/volume-options';
 import { LocalTarget } from './local-target';
 import { NodeFolderTarget, type ArchiveFolders } from './node-folder-target';
 import { RemoteTarget } from './remote-target';
-import { S3Store } from './s3-store';
-import { SftpStore } from './sftp-store';
 import type { Target } from './target';
 import type { RemoteSettings } from '../settings/target-settings';
 import { TargetReader } from './target-reader';
@@ -85,11 +83,21 @@ export class TargetSet implements TargetProvider {
     return this.redactor(text);
   }
 
+  /**
+   * The S3 and SFTP clients (the AWS SDK, ssh2: about 20 MiB) are loaded when a volume first uses them,
+   * not at the plugin's start: most installs back up to the host folder alone.
+   */
   private make(name: TargetName): Target {
     this.assertUsable([name]);
     const { s3, sftp, webdav, stallTimeoutMs: stallMs } = this.remote;
-    if (name === 's3' && s3) return new RemoteTarget(new S3Store(s3, stallMs), this.redactor, stallMs);
-    if (name === 'sftp' && sftp) return new RemoteTarget(new SftpStore(sftp, stallMs), this.redactor, stallMs);
+    if (name === 's3' && s3) {
+      const { S3Store } = require('./s3-store') as typeof import('./s3-store');
+      return new RemoteTarget(new S3Store(s3, stallMs), this.redactor, stallMs);
+    }
+    if (name === 'sftp' && sftp) {
+      const { SftpStore } = require('./sftp-store') as typeof import('./sftp-store');
+      return new RemoteTarget(new SftpStore(sftp, stallMs), this.redactor, stallMs);
+    }
     if (name === 'webdav' && webdav) return new RemoteTarget(new WebdavStore(webdav), this.redactor, stallMs);
     return new LocalTarget(this.localRoot);
   }
