@@ -1,5 +1,14 @@
 import { serveWorkerTask } from '../shared/worker-task';
-import { walkMirror, type MirrorCounts, type MirrorWalkSetup } from './mirror-walk';
+import { walkMirror, type MirrorCounts } from './mirror-walk';
+import { encodeCounts, type MirrorWorkerSetup } from './sync-mirror';
 
-// The mirror worker's entry point; sync-mirror.ts says why the walk runs in a worker.
-serveWorkerTask<MirrorWalkSetup, MirrorCounts>((setup) => walkMirror(setup));
+// The mirror worker's entry point; sync-mirror.ts says why the walk runs in a worker, and why one worker
+// makes both passes of a sync snapshot. Between them it sleeps until the main thread gives back the
+// buffer of the live pass's counts (the go), or stops the task (WorkerStopped then ends it).
+serveWorkerTask<MirrorWorkerSetup, MirrorCounts>((setup, port) => {
+  if (setup.passes === 'one') return walkMirror(setup);
+  const live = encodeCounts(walkMirror({ ...setup, sourceIsLive: true }));
+  port.send(live.buffer, live.length);
+  port.waitForReturn();
+  return walkMirror({ ...setup, sourceIsLive: false });
+});

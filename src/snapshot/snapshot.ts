@@ -7,7 +7,7 @@ import type { Resume } from '../engine/stop-containers';
 import type { SnapshotMode } from '../vocabulary/volume-options';
 import type { SpaceProbes } from './check-room';
 import type { StagingLayout } from './staging-layout';
-import { describeSyncStats, syncMirror, type SyncStats } from './sync-mirror';
+import { describeSyncStats, startMirrorPasses, syncMirror, type SyncStats } from './sync-mirror';
 
 export interface SnapshotRequest {
   mode: SnapshotMode;
@@ -55,10 +55,14 @@ export interface Snapshot {
 export async function syncSnapshot(request: SnapshotRequest, layout: StagingLayout): Promise<Snapshot> {
   const { source, exclude, logger } = request;
   logger?.info(`Refreshing the mirror of ${source} while the containers run`);
-  const live = await timed(request, 'live-pass', () => syncMirror({ source, mirror: layout.mirror, exclude, sourceIsLive: true }));
-  logger?.info(`Refreshed the mirror of ${source}: ${describeSyncStats(live)}`);
-
-  const { result: changes, downtimeMs } = await whileQuiesced(request, () => syncMirror({ source, mirror: layout.mirror, exclude }));
+  const passes = await startMirrorPasses({ source, mirror: layout.mirror, exclude });
+  const quiesced = (async () => {
+    const live = await timed(request, 'live-pass', () => passes.live());
+    logger?.info(`Refreshed the mirror of ${source}: ${describeSyncStats(live)}`);
+    return whileQuiesced(request, () => passes.stopped());
+  })();
+  // A failed live pass or stop leaves the worker waiting for a go that never comes: it is ended.
+  const { result: changes, downtimeMs } = await quiesced.finally(() => passes.cancel());
   logger?.info(`Brought the mirror of ${source} up to date: ${describeSyncStats(changes)}; downtime ${downtimeMs} ms`);
   return { archiveRoot: layout.mirror, modeUsed: 'sync', downtimeMs, downtimeCopy: changes, release: async () => undefined };
 }

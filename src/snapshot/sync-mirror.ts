@@ -43,20 +43,93 @@ const RUNNING_AS_ROOT = process.getuid?.() === 0;
  */
 export async function syncMirror(options: SyncMirrorOptions): Promise<SyncStats> {
   const started = performance.now();
-  try {
-    const roots = await resolveRoots(options);
-    const counts = await runWorker({
-      ...roots,
-      exclude: options.exclude ?? [],
-      sourceIsLive: options.sourceIsLive ?? false,
-      preserveOwnership: options.preserveOwnership ?? RUNNING_AS_ROOT,
-      runningAsRoot: RUNNING_AS_ROOT,
-    });
-    return { ...counts, durationMs: Math.round(performance.now() - started) };
-  } catch (error) {
+  const task = await startWorker(options, 'one');
+  // Settles once the worker has exited: nothing writes into the mirror any more.
+  await task.exited;
+  const counts = await task.outcome.catch(failure(options));
+  return { ...counts, durationMs: Math.round(performance.now() - started) };
+}
+
+/**
+ * The two passes of a sync snapshot: one while the containers run, then, once they are stopped, one
+ * that catches what changed meanwhile. Both run in one worker: the second pass, the downtime, then pays
+ * neither a worker's start (~40 ms) nor a first walk's unoptimized code (~50 ms on 20,000 files).
+ */
+export interface MirrorPasses {
+  /** The pass while the source is live (racily clean copies are marked, see sourceIsLive). */
+  live(): Promise<SyncStats>;
+  /** The pass once the source is still; only after live(). Settles once the worker has exited. */
+  stopped(): Promise<SyncStats>;
+  /** Ends the worker when the second pass is not wanted (a failed stop); settles once it has exited. */
+  cancel(): Promise<void>;
+}
+
+export async function startMirrorPasses(options: Omit<SyncMirrorOptions, 'sourceIsLive'>): Promise<MirrorPasses> {
+  const task = await startWorker({ ...options, sourceIsLive: true }, 'live-then-stopped');
+  const started = performance.now();
+  let liveDone: (buffer: ArrayBuffer, length: number) => void = () => undefined;
+  const live = new Promise<{ counts: MirrorCounts; buffer: ArrayBuffer }>((resolve, reject) => {
+    liveDone = (buffer, length) => resolve({ counts: decodeCounts(buffer, length), buffer });
+    task.outcome.catch(reject);
+  });
+  task.receive({ batch: (buffer, length) => liveDone(buffer, length) });
+  const fail = failure(options);
+  return {
+    async live() {
+      const { counts } = await live.catch(fail);
+      return { ...counts, durationMs: Math.round(performance.now() - started) };
+    },
+    async stopped() {
+      const { buffer } = await live.catch(fail);
+      const goAt = performance.now();
+      task.giveBack(buffer);
+      await task.exited;
+      const counts = await task.outcome.catch(fail);
+      return { ...counts, durationMs: Math.round(performance.now() - goAt) };
+    },
+    async cancel() {
+      task.stop(new Error('the pass after the stop was not made'));
+      await task.exited;
+    },
+  };
+}
+
+/** How many passes the worker makes: one, or the live one, then (on the go) the one after the stop. */
+export type MirrorPassPlan = 'one' | 'live-then-stopped';
+
+/** The walk's setup, and the passes to make of it. */
+export interface MirrorWorkerSetup extends MirrorWalkSetup {
+  passes: MirrorPassPlan;
+}
+
+async function startWorker(options: SyncMirrorOptions, passes: MirrorPassPlan): Promise<WorkerTask<MirrorCounts>> {
+  const roots = await resolveRoots(options).catch(failure(options));
+  const setup: MirrorWorkerSetup = {
+    ...roots,
+    exclude: options.exclude ?? [],
+    sourceIsLive: options.sourceIsLive ?? false,
+    preserveOwnership: options.preserveOwnership ?? RUNNING_AS_ROOT,
+    runningAsRoot: RUNNING_AS_ROOT,
+    passes,
+  };
+  return new WorkerTask<MirrorCounts>(join(__dirname, 'mirror-worker.js'), { data: setup, name: 'the mirror worker' });
+}
+
+function failure(options: SyncMirrorOptions): (error: unknown) => never {
+  return (error) => {
     const message = `mirroring ${options.source} to ${options.mirror} failed: ${(error as Error).message}`;
     throw new Error(message, { cause: error });
-  }
+  };
+}
+
+/** The live pass's counts travel as a batch (JSON), whose buffer given back is the go for the next pass. */
+export function encodeCounts(counts: MirrorCounts): { buffer: ArrayBuffer; length: number } {
+  const bytes = new TextEncoder().encode(JSON.stringify(counts));
+  return { buffer: bytes.buffer as ArrayBuffer, length: bytes.length };
+}
+
+function decodeCounts(buffer: ArrayBuffer, length: number): MirrorCounts {
+  return JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 0, length))) as MirrorCounts;
 }
 
 /** One line for the log: what a pass did and how long it took. */
@@ -83,11 +156,4 @@ async function resolveRoots(options: SyncMirrorOptions): Promise<{ source: strin
 function contains(parent: string, child: string): boolean {
   const path = relative(parent, child);
   return path === '' || (!path.startsWith('..') && !isAbsolute(path));
-}
-
-/** Settles once the worker has exited: nothing writes into the mirror any more. */
-async function runWorker(setup: MirrorWalkSetup): Promise<MirrorCounts> {
-  const task = new WorkerTask<MirrorCounts>(join(__dirname, 'mirror-worker.js'), { data: setup, name: 'the mirror worker' });
-  await task.exited;
-  return task.outcome;
 }

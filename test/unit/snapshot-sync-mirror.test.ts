@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFile, chmod, chown, link, lstat, mkdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { syncMirror } from '../../src/snapshot/sync-mirror';
+import { startMirrorPasses, syncMirror } from '../../src/snapshot/sync-mirror';
 import { filesWithOutsideContent, startSymlinkSwapper } from '../helpers/symlink-swapper';
 import { makeTempDir } from '../helpers/temp-dir';
 import { assertSameTree } from '../helpers/tree-compare';
@@ -224,5 +224,35 @@ describe('syncMirror', () => {
     await writeFile(mirror, 'not a directory');
     await syncMirror({ source, mirror });
     await assertSameTree(source, mirror);
+  });
+});
+
+describe('startMirrorPasses', () => {
+  it('makes the live pass, then on the go the pass that catches what changed in between', async () => {
+    const { source, mirror } = await freshPair('mirror-passes');
+    const passes = await startMirrorPasses({ source, mirror });
+    const live = await passes.live();
+    assert.ok(live.filesCopied > 0);
+    await writeFile(join(source, 'written-after-the-live-pass'), 'late');
+    await rm(join(source, 'app/secret'));
+    const stopped = await passes.stopped();
+    assert.ok(stopped.filesCopied >= 1, 'the late file is copied');
+    assert.ok(stopped.entriesRemoved >= 1, 'the removed file is removed');
+    await passes.cancel();
+    await assertSameTree(source, mirror);
+  });
+
+  it('ends its waiting worker when the second pass is not wanted, and reports a failed live pass', async () => {
+    const { source, mirror } = await freshPair('mirror-passes-cancel');
+    const passes = await startMirrorPasses({ source, mirror });
+    await passes.live();
+    await passes.cancel();
+    await assert.rejects(passes.stopped(), /not made/);
+
+    const dir = await makeTempDir('mirror-passes-fail');
+    await writeFile(join(dir, 'not-a-folder'), 'x');
+    const failing = await startMirrorPasses({ source: join(dir, 'not-a-folder'), mirror: join(dir, 'staging/mirror') });
+    await assert.rejects(failing.live(), /mirroring .* failed/);
+    await failing.cancel();
   });
 });
