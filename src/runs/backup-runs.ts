@@ -11,6 +11,8 @@ export interface BackupRunsDeps {
   gate: RunGate;
   recorder: OutcomeRecorder;
   find(volume: string): Volume | undefined;
+  /** When the volume's last run started, if it ran (RunState.lastRun). */
+  previousStart?(volume: string): string | undefined;
   /** Where sync mirrors and copies are staged, one folder per volume. */
   stagingRoot: string;
   dataPath(volume: string): string;
@@ -45,6 +47,7 @@ export class BackupRuns {
         stagingDir: join(this.deps.stagingRoot, name),
         trigger,
         signal: this.deps.signal,
+        previousStart: this.deps.previousStart?.(name),
       }));
       await this.deps.recorder.record(name, { lastRun: record, ...(record.result === 'success' ? { lastSuccessAt: record.finishedAt } : {}) });
       // Not awaited: a slow webhook must not hold the volume's activity slot or `backupvol backup`.

@@ -49,7 +49,7 @@ export function createRuns(deps: RunsDeps): Runs {
   const gate = new RunGate({ activity: deps.activity, limit: deps.limit, dockerReady: deps.dockerReady });
   const find = (volume: string) => volumes.find(volume);
   const recorder = new OutcomeRecorder({ states, scheduler, find, readArchives: deps.readArchives, retrier, logger });
-  const backups = new BackupRuns({ ...deps, gate, recorder, find });
+  const backups = new BackupRuns({ ...deps, gate, recorder, find, previousStart: (volume) => states.of(volume).lastRun?.startedAt });
   const volumes: FollowedVolumes = new FollowedVolumes({
     ...deps,
     states,

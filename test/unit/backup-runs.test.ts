@@ -24,6 +24,18 @@ describe('backup runs', () => {
     scheduler.stopAll();
   });
 
+  it('two runs in one second get two archives: the second waits for the next second rather than take the name', async () => {
+    const { runs, target, volume, scheduler } = await setUp();
+    await runs.volumes.volumeAdded(volume);
+    const runsMade = [];
+    for (let run = 0; run < 3; run++) runsMade.push(await runs.backups.run('v', 'manual'));
+    scheduler.stopAll();
+    for (const record of runsMade) assert.equal(record.result, 'success', record.error);
+    const names = runsMade.map((record) => record.archive);
+    assert.equal(new Set(names).size, 3, names.join(' '));
+    assert.equal((await target.list('v')).length, 3);
+  });
+
   it('removes the staging mirror and the schedule with the volume, and keeps the archives', async () => {
     const { runs, dir, target, volume, scheduler } = await setUp();
     await runs.volumes.volumeAdded(volume);

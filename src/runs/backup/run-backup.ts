@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { createArchive } from '../../archive';
 import { encryptionStage } from '../../crypto/archive-cipher';
 import { missingKeySetting, NO_KEYS, type ArchiveKeys } from '../../settings/archive-keys';
@@ -42,6 +43,8 @@ export interface BackupRequest {
   trigger: RunTrigger;
   /** Aborted when the plugin stops: nothing more is stopped, the archive is abandoned, what was stopped comes back. */
   signal?: AbortSignal;
+  /** When the volume's previous run started (ISO): this one starts in a later second (startAfter). */
+  previousStart?: string;
 }
 
 /**
@@ -52,7 +55,7 @@ export interface BackupRequest {
 export async function runBackup(deps: BackupDeps, request: BackupRequest): Promise<RunRecord> {
   const { docker, journal, targets, logger } = deps;
   const { volume, options } = request;
-  const startedAt = new Date();
+  const startedAt = await startAfter(request.previousStart);
   const timer = new PhaseTimer<RunPhase>();
   const record: RunRecord = {
     trigger: request.trigger,
@@ -247,4 +250,18 @@ async function prune(deps: BackupDeps, target: Target, volume: string, options: 
     deps.logger.error(`Pruning archives of volume ${volume} in ${target.name} failed: ${message}`);
     return `pruning in ${target.name} failed: ${message}`;
   }
+}
+
+/**
+ * Archive names carry the start time to the second: a run that started in the same second as the one
+ * before would take its archive's name, and an incremental would replace its own base. Such a run waits
+ * for the next second (never longer; a clock set back is not waited for).
+ */
+async function startAfter(previousStart: string | undefined): Promise<Date> {
+  const now = Date.now();
+  const previous = previousStart === undefined ? NaN : Date.parse(previousStart);
+  const nextSecond = Math.floor(previous / 1000) * 1000 + 1000;
+  if (Number.isNaN(previous) || now < previous || now >= nextSecond) return new Date(now);
+  await delay(nextSecond - now);
+  return new Date();
 }
