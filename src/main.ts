@@ -61,6 +61,8 @@ async function main(): Promise<void> {
   const docker = new DockerodeApi(undefined, { requestTimeoutMs: settings.timeouts.dockerApiSeconds * 1000 });
   const journal = new StopJournal(dataDir);
   const scheduler = new VolumeScheduler(settings.timezone);
+  const drillScheduler = new VolumeScheduler(settings.timezone);
+  const notifier = new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact });
   const targets = new TargetSet(
     settings.paths.archiveDir,
     remote,
@@ -114,7 +116,9 @@ async function main(): Promise<void> {
     logger,
     readArchives,
     targetWarnings: (names) => targets.warnings(names),
-    notifier: new Notifier({ urls: settings.notifyUrls, level: settings.notifyLevel, logger, redact }),
+    notifier,
+    drillScheduler,
+    drill: (volume) => restores.drill(volume, 'latest', 'schedule', () => undefined),
   });
   const restores: Restores = new Restores({
     registry,
@@ -124,6 +128,7 @@ async function main(): Promise<void> {
     readArchives,
     usableTargets: () => targets.usable(),
     restartChain: (volume) => chainIndexesOf(join(stagingRoot, volume)).forget(),
+    notifier,
   });
   registry.observe(runs.volumes, (volume) => runs.status.of(volume));
   const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status });
@@ -160,6 +165,7 @@ async function main(): Promise<void> {
     setTimeout(() => process.exit(0), SHUTDOWN_BUDGET_MS).unref();
     logger.info(`Received ${signal}: stopping the runs in progress and bringing back what they stopped`);
     scheduler.stopAll();
+    drillScheduler.stopAll();
     retrier.stop();
     stopping.abort(new Error(`the plugin is stopping (${signal})`));
     await Promise.race([activity.allIdle(), delay(RUNS_SETTLE_MS)]);

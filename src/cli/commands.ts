@@ -1,6 +1,6 @@
 import type { ArchiveRow, VolumeRow } from '../runs/admin-service';
 import type { HostEngine } from '../engine/host-engine';
-import type { RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
+import type { DrillRecord, RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { describePhases } from '../vocabulary/run-phases';
 import { describeContainerStop } from '../vocabulary/container-stop';
 import { parseOwnRestoreSource } from '../vocabulary/restore-source';
@@ -122,6 +122,25 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 
+  drill: {
+    usage: 'backupvol drill VOLUME [--from ARCHIVE|latest] [--json]',
+    summary: 'restore a point into a scratch folder, check it against its manifests, time it, delete it; the volume is not touched',
+    flags: ['from'],
+    positionals: { min: 1, max: 1 },
+    async run(invocation) {
+      const volume = volumeArgument(invocation);
+      const from = fromArgument(invocation, volume);
+      const record = (await withProgress(`Drilling ${volume}`, (onProgress) => callPlugin(invocation.settings, 'Drill', { Volume: volume, From: from }, onProgress))) as DrillRecord;
+      print(invocation.json, { volume, ...record }, () =>
+        record.result === 'ok'
+          ? `Drill of ${volume} ok: ${record.archive} (${record.chain?.length ?? 1} archive(s) from ${record.target ?? 'local'}) restored and checked in ` +
+            `${record.seconds} s, ${record.fileCount} files, ${formatBytes(record.bytes ?? 0)}, ${record.mbPerSecond} MB/s`
+          : `Drill of ${volume} FAILED after ${record.seconds} s: ${record.error}`,
+      );
+      return record.result === 'ok' ? EXIT.ok : EXIT.failed;
+    },
+  },
+
   restore: {
     usage: 'backupvol restore VOLUME [--from ARCHIVE|latest] [--into NEW_VOLUME] [--json]',
     summary: 'restore an archive over the volume (its containers stop for the swap only), or into a new volume',
@@ -129,12 +148,7 @@ export const COMMANDS: Record<string, Command> = {
     positionals: { min: 1, max: 1 },
     async run(invocation) {
       const volume = volumeArgument(invocation);
-      const from = invocation.from ?? 'latest';
-      try {
-        parseOwnRestoreSource(from, volume);
-      } catch (error) {
-        throw new UsageError(`--from: ${(error as Error).message}`);
-      }
+      const from = fromArgument(invocation, volume);
       if (invocation.into === undefined) {
         const record = (await withProgress(`Restoring ${volume}`, (onProgress) => callPlugin(invocation.settings, 'Restore', { Volume: volume, From: from }, onProgress))) as RestoreRecord;
         return reportRestore(invocation.json, volume, record);
@@ -199,6 +213,17 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** --from, checked before the plugin is asked: latest, or the name of one of the volume's archives. */
+function fromArgument(invocation: Invocation, volume: string): string {
+  const from = invocation.from ?? 'latest';
+  try {
+    parseOwnRestoreSource(from, volume);
+  } catch (error) {
+    throw new UsageError(`--from: ${(error as Error).message}`);
+  }
+  return from;
+}
 
 /** `, incremental on BASE, chain 1.2 GiB` for an incremental run; nothing for a full one. */
 function chainNote(record: RunRecord): string {

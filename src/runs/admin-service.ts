@@ -1,6 +1,6 @@
 import type { ArchiveKind } from '../vocabulary/archive-manifest';
 import type { PhaseTimings } from '../vocabulary/run-phases';
-import type { Progress, RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
+import type { DrillRecord, Progress, RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
 import type { VolumeRegistry } from '../volumes/volume-registry';
 import type { BackupRuns } from './backup-runs';
@@ -96,6 +96,10 @@ export class AdminService {
 
   verify(volume: string, which: string, progress: Progress): Promise<VerifyRecord[]> {
     return this.deps.restores.verify(volume, which, progress);
+  }
+
+  drill(volume: string, from: string, progress: Progress): Promise<DrillRecord> {
+    return this.deps.restores.drill(volume, from, 'manual', progress);
   }
 
   private known(volume: string): void {

@@ -13,6 +13,10 @@ export interface FollowedVolumesDeps {
   gate: RunGate;
   /** Starts a backup; its failure is in its record, so the returned promise is not awaited here. */
   backup(volume: string, trigger: RunTrigger): Promise<unknown>;
+  /** backup-drill schedules, one task per volume as for backups. */
+  drillScheduler?: VolumeScheduler;
+  /** A scheduled restore drill of the volume's latest point; its failure is in its record. */
+  drill?(volume: string): Promise<unknown>;
   /** Where sync mirrors and copies are staged, one folder per volume. */
   stagingRoot: string;
   /**
@@ -42,6 +46,7 @@ export class FollowedVolumes implements VolumeObserver {
     const name = volume.record.name;
     this.volumes.set(name, volume);
     const state = await this.deps.states.load(name);
+    this.scheduleDrills(name, volume.options?.drill ?? null);
     const schedule = volume.options?.schedule;
     if (!schedule) return;
     if (state.nextRunAt && Date.parse(state.nextRunAt) < Date.now()) this.missed.add(name);
@@ -62,17 +67,31 @@ export class FollowedVolumes implements VolumeObserver {
    */
   async volumeRemoving(name: string): Promise<void> {
     this.deps.scheduler.remove(name);
+    this.deps.drillScheduler?.remove(name);
     await this.deps.gate.idle(name);
   }
 
   /** The schedule and the staging mirror go with the volume; its archives stay in the target. */
   async volumeRemoved(name: string): Promise<void> {
     this.deps.scheduler.remove(name);
+    this.deps.drillScheduler?.remove(name);
     this.volumes.delete(name);
     this.deps.states.forget(name);
     this.missed.delete(name);
     const staging = join(this.deps.stagingRoot, name);
     await (this.deps.discardTree ? this.deps.discardTree(staging) : rm(staging, { recursive: true, force: true }));
+  }
+
+  /** A drill that comes due while the last one still runs is skipped and logged. */
+  private scheduleDrills(name: string, cron: string | null): void {
+    const { drillScheduler, drill, logger } = this.deps;
+    if (!drillScheduler || !drill || !cron) return;
+    drillScheduler.set({
+      volume: name,
+      cron,
+      jitterMs: 0,
+      fire: () => void drill(name).catch((error: Error) => logger.warn(`Scheduled restore drill of volume ${name} did not run: ${error.message}`)),
+    });
   }
 
   /** Runs the backups whose scheduled time passed while the plugin or the engine was down, once each. */

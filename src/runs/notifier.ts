@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/logger';
 import type { Redactor } from '../shared/redact';
-import type { RunRecord } from '../vocabulary/run-record';
-import { summarizeRun, type RunSummary } from './run-summary';
+import type { DrillRecord, RunRecord } from '../vocabulary/run-record';
+import { summarizeDrill, summarizeRun, type DrillSummary, type RunSummary } from './run-summary';
 
 /** A webhook that does not answer in this time is given up: a notification must never hold a run. */
 const TIMEOUT_MS = 10_000;
@@ -11,7 +11,7 @@ const TIMEOUT_MS = 10_000;
  * in them, and masking one would break what receivers expect. Every other string is masked, so a field
  * added later is masked unless it is put here.
  */
-const FIXED_FIELDS: ReadonlySet<string> = new Set<keyof RunSummary>(['event', 'result', 'trigger', 'startedAt', 'finishedAt']);
+const FIXED_FIELDS: ReadonlySet<string> = new Set<keyof RunSummary | keyof DrillSummary>(['event', 'result', 'trigger', 'startedAt', 'finishedAt', 'time']);
 
 export interface NotifierOptions {
   /** NOTIFY_URLS: http(s) webhooks. */
@@ -44,7 +44,18 @@ export class Notifier {
   async runFinished(volume: string, record: RunRecord): Promise<void> {
     if (this.urls.length === 0) return;
     if (this.options.level === 'error' && record.result === 'success') return;
-    const body = JSON.stringify(this.masked(summarizeRun(volume, record)));
+    await this.send(summarizeRun(volume, record));
+  }
+
+  /** A failed drill notifies like a failed backup; NOTIFY_LEVEL=info sends every drill. */
+  async drillFinished(volume: string, record: DrillRecord): Promise<void> {
+    if (this.urls.length === 0) return;
+    if (this.options.level === 'error' && record.result === 'ok') return;
+    await this.send(summarizeDrill(volume, record));
+  }
+
+  private async send(summary: RunSummary | DrillSummary): Promise<void> {
+    const body = JSON.stringify(this.masked(summary));
     await Promise.all(this.urls.map((url) => this.post(url, body)));
   }
 
@@ -52,11 +63,11 @@ export class Notifier {
    * Masks the fields one by one, before JSON.stringify: in the JSON text a secret holding `"` or `\` is
    * escaped and no longer matches, and a secret such as `true` or `null` would be masked in the syntax.
    */
-  private masked(summary: RunSummary): RunSummary {
+  private masked<S extends RunSummary | DrillSummary>(summary: S): S {
     const { redact } = this.options;
     if (!redact) return summary;
     const fields = Object.entries(summary).map(([key, value]) => [key, typeof value === 'string' && !FIXED_FIELDS.has(key) ? redact(value) : value]);
-    return Object.fromEntries(fields) as RunSummary;
+    return Object.fromEntries(fields) as S;
   }
 
   private async post(url: URL, body: string): Promise<void> {

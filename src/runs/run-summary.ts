@@ -1,5 +1,5 @@
 import { formatBytes, formatDuration } from '../shared/format';
-import { runOutcome, type RunOutcome, type RunRecord } from '../vocabulary/run-record';
+import { runOutcome, type DrillRecord, type RunOutcome, type RunRecord } from '../vocabulary/run-record';
 
 /** The JSON a webhook receives after a backup run. */
 export interface RunSummary extends RunOutcome {
@@ -30,6 +30,41 @@ export function summarizeRun(volume: string, record: RunRecord): RunSummary {
     finishedAt: record.finishedAt,
     quiesced: record.quiesced,
     warning: record.warning ?? null,
+    text,
+    content: text,
+  };
+}
+
+/** The JSON a webhook receives after a restore drill. */
+export interface DrillSummary {
+  event: 'drill';
+  volume: string;
+  result: DrillRecord['result'];
+  trigger: DrillRecord['trigger'];
+  time: string;
+  archive: string | null;
+  seconds: number;
+  mbPerSecond: number | null;
+  error: string | null;
+  text: string;
+  content: string;
+}
+
+export function summarizeDrill(volume: string, record: DrillRecord): DrillSummary {
+  const text =
+    record.result === 'ok'
+      ? `backupvol: restore drill of volume ${volume} ok: ${record.archive} restored and checked in ${record.seconds} s (${record.mbPerSecond ?? 0} MB/s)`
+      : `backupvol: restore drill of volume ${volume} FAILED after ${record.seconds} s: ${record.error ?? 'unknown error'}`;
+  return {
+    event: 'drill',
+    volume,
+    result: record.result,
+    trigger: record.trigger,
+    time: record.time,
+    archive: record.archive ?? null,
+    seconds: record.seconds,
+    mbPerSecond: record.mbPerSecond ?? null,
+    error: record.error ?? null,
     text,
     content: text,
   };

@@ -30,6 +30,9 @@ export interface RunsDeps {
   retrier?: BringBackRetrier;
   signal?: AbortSignal;
   notifier?: { runFinished(volume: string, record: RunRecord): Promise<void> };
+  /** backup-drill schedules and what runs a scheduled drill (Restores.drill, wired in main.ts). */
+  drillScheduler?: VolumeScheduler;
+  drill?(volume: string): Promise<unknown>;
   logger: Logger;
 }
 
@@ -56,6 +59,6 @@ export function createRuns(deps: RunsDeps): Runs {
     gate,
     backup: (volume, trigger) => backups.run(volume, trigger),
   });
-  const status = new StatusView({ states, scheduler, gate, retrier, targetWarnings: deps.targetWarnings });
+  const status = new StatusView({ states, scheduler, drillScheduler: deps.drillScheduler, gate, retrier, targetWarnings: deps.targetWarnings });
   return { volumes, backups, status, gate, recorder, states };
 }

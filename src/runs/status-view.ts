@@ -1,4 +1,4 @@
-import { runOutcome, type RestoreRecord, type RunOutcome, type RunRecord, type RunState, type TargetOutcome, type VerifyRecord } from '../vocabulary/run-record';
+import { runOutcome, type DrillRecord, type RestoreRecord, type RunOutcome, type RunRecord, type RunState, type TargetOutcome, type VerifyRecord } from '../vocabulary/run-record';
 import type { PhaseTimings } from '../vocabulary/run-phases';
 import type { ContainerStop } from '../vocabulary/container-stop';
 import type { TargetName } from '../vocabulary/volume-options';
@@ -45,11 +45,15 @@ export interface VolumeStatus {
   leftDown?: LeftDownStatus;
   lastRestore?: RestoreRecord;
   lastVerify?: VerifyRecord;
+  /** backup-drill, when the volume has one: its schedule and next time. */
+  drill?: { schedule: string; next: string | null };
+  lastDrill?: DrillRecord;
 }
 
 export interface StatusViewDeps {
   states: RunStates;
   scheduler: VolumeScheduler;
+  drillScheduler?: VolumeScheduler;
   gate: RunGate;
   retrier?: BringBackRetrier;
   /** What is unsafe about a volume's targets (TargetSet.warnings). */
@@ -78,6 +82,8 @@ export class StatusView {
       ...(leftDown ? { leftDown } : {}),
       ...(state.lastRestore ? { lastRestore: state.lastRestore } : {}),
       ...(state.lastVerify ? { lastVerify: state.lastVerify } : {}),
+      ...(volume.options?.drill ? { drill: { schedule: volume.options.drill, next: this.deps.drillScheduler?.nextRun(name)?.toISOString() ?? null } } : {}),
+      ...(state.lastDrill ? { lastDrill: state.lastDrill } : {}),
     };
   }
 }

@@ -74,6 +74,28 @@ export interface VerifyRecord {
   error?: string;
 }
 
+/**
+ * One restore drill: a point restored into a scratch folder through the restore path, checked against
+ * its manifests, timed, and deleted. `seconds` is the recovery time.
+ */
+export interface DrillRecord {
+  time: string;
+  result: 'ok' | 'failed';
+  trigger: 'schedule' | 'manual';
+  /** The point drilled, when it was found. */
+  archive?: string;
+  /** The archives restored to reach it, full one first. */
+  chain?: string[];
+  /** The target it was read from. */
+  target?: string;
+  seconds: number;
+  /** Content bytes and files restored. */
+  bytes?: number;
+  fileCount?: number;
+  mbPerSecond?: number;
+  error?: string;
+}
+
 /** Per-volume run state kept beside volume.json, so it goes with the volume and survives restarts. */
 export interface RunState {
   lastRun?: RunRecord;
@@ -83,6 +105,7 @@ export interface RunState {
   archiveCount?: number;
   lastRestore?: RestoreRecord;
   lastVerify?: VerifyRecord;
+  lastDrill?: DrillRecord;
 }
 
 /** How far a long operation got, for the CLI's progress line. */

@@ -28,4 +28,6 @@ export interface VolumeOptions {
   restoreFrom: string | null;
   /** Read back and check each new archive before the run counts as a success. */
   verify: boolean;
+  /** backup-drill: when unattended restore drills run (a cron expression), or null for none. */
+  drill: string | null;
 }

@@ -39,6 +39,7 @@ export const OPTION_KEYS = [
   'backup-full-every',
   'restore-from',
   'backup-verify',
+  'backup-drill',
 ] as const;
 
 type OptionKey = (typeof OPTION_KEYS)[number];
@@ -70,6 +71,7 @@ export function parseVolumeOptions(raw: Record<string, string>, defaults: Option
     fullEvery: parseFullEvery(read('backup-full-every', defaults.fullEvery ?? '1', 'DEFAULT_FULL_EVERY')),
     restoreFrom: parseRestoreFrom(read('restore-from', '')),
     verify: oneOf(read('backup-verify', 'false'), ['true', 'false'] as const) === 'true',
+    drill: parseSchedule(read('backup-drill', 'none')),
   };
   rejectMissingKeys(raw, options, defaults);
   return options;

@@ -146,6 +146,10 @@ export class VolumeRegistry implements VolumeDriver {
     return this.deps.store.restoreStagingPath(name);
   }
 
+  drillScratchPath(name: string): string {
+    return this.deps.store.drillScratchPath(name);
+  }
+
   dataPath(name: string): string {
     return this.deps.store.dataPath(name);
   }

@@ -41,6 +41,11 @@ export class VolumeStore {
     return join(this.volumesDir, name, 'restore-staging');
   }
 
+  /** Where a restore drill extracts a point to check it; deleted when the drill ends. */
+  drillScratchPath(name: string): string {
+    return join(this.volumesDir, name, 'drill-scratch');
+  }
+
   /**
    * Puts the restored tree in place of data/. Between the two renames data/ is missing: a crash there
    * is undone at the next start (recoverInterruptedRestore), so the volume has either its old or its
@@ -56,7 +61,7 @@ export class VolumeStore {
   }
 
   /**
-   * Undoes what a restore cut short left behind; called for every volume before it is used. Renames
+   * Undoes what a restore (or a drill) cut short left behind; called for every volume before it is used. Renames
    * only (the leftovers go to the trash), so it is quick whatever their size.
    */
   async recoverInterruptedRestore(name: string): Promise<void> {
@@ -64,6 +69,7 @@ export class VolumeStore {
     if (!(await exists(this.dataPath(name))) && (await exists(previous))) await rename(previous, this.dataPath(name));
     await this.moveToTrash(previous);
     await this.moveToTrash(this.restoreStagingPath(name));
+    await this.moveToTrash(this.drillScratchPath(name));
   }
 
   /** Records, unreadable records, and folders without a record (`orphans`: what a crashed create or remove left). */

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { createSilentLogger } from '../../src/shared/logger';
 import { createRedactor } from '../../src/shared/redact';
 import { Notifier } from '../../src/runs/notifier';
-import type { RunRecord } from '../../src/vocabulary/run-record';
+import type { DrillRecord, RunRecord } from '../../src/vocabulary/run-record';
 import { capturingLogger } from '../helpers/capturing-logger';
 import { eventually } from '../helpers/eventually';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
@@ -40,6 +40,20 @@ const FAILED: RunRecord = {
 const SUCCEEDED: RunRecord = { ...FAILED, result: 'success', error: undefined, archive: 'v-20261126T030000Z.tar.gz', bytes: 4096, downtimeMs: 120 };
 
 describe('Notifier', () => {
+  it('tells of a failed drill like a failed backup, and of an ok one only at level info', async () => {
+    const hook = await receiver();
+    const failed: DrillRecord = { time: '2026-12-03T04:00:00.000Z', result: 'failed', trigger: 'schedule', seconds: 1.5, error: 'archive v-x.tar.gz is corrupt' };
+    const ok: DrillRecord = { ...failed, result: 'ok', error: undefined, archive: 'v-x.tar.gz', mbPerSecond: 80 };
+    await new Notifier({ urls: [hook.url('/hook')], level: 'error', logger: createSilentLogger() }).drillFinished('v', ok);
+    await new Notifier({ urls: [hook.url('/hook')], level: 'error', logger: createSilentLogger() }).drillFinished('v', failed);
+    assert.equal(hook.received.length, 1);
+    assert.equal(hook.received[0].body.event, 'drill');
+    assert.equal(hook.received[0].body.result, 'failed');
+    assert.match(hook.received[0].body.text, /restore drill of volume v FAILED after 1.5 s: archive v-x.tar.gz is corrupt/);
+    await new Notifier({ urls: [hook.url('/hook')], level: 'info', logger: createSilentLogger() }).drillFinished('v', ok);
+    assert.match(hook.received[1].body.text, /restore drill of volume v ok: v-x.tar.gz restored and checked in 1.5 s \(80 MB\/s\)/);
+  });
+
   it('level error: posts a failure as JSON with text and content, and nothing for a success', async () => {
     const hook = await receiver();
     const notifier = new Notifier({ urls: [hook.url('/hook/T0KEN')], level: 'error', logger: createSilentLogger() });

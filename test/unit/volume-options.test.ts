@@ -30,7 +30,15 @@ describe('parseVolumeOptions', () => {
       fullEvery: { count: 1 },
       restoreFrom: null,
       verify: false,
+      drill: null,
     });
+  });
+
+  it('takes backup-drill as a schedule like backup-schedule, and names it when it is wrong', () => {
+    assert.equal(parse({ 'backup-drill': '0 4 * * 0' }).drill, '0 4 * * 0');
+    assert.equal(parse({ 'backup-drill': '@weekly' }).drill, '@weekly');
+    assert.equal(parse({ 'backup-drill': 'none' }).drill, null);
+    rejects({ 'backup-drill': 'sometimes' }, /invalid backup-drill="sometimes".*5- or 6-field cron/);
   });
 
   it('names the unknown key and lists the accepted ones', () => {

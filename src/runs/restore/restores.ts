@@ -1,13 +1,14 @@
 import type { ArchiveSource } from '../../targets/target-reader';
 import type { StoredArchive } from '../../targets/target';
 import { parseOwnRestoreSource, parseRestoreSource } from '../../vocabulary/restore-source';
-import type { Progress, RestoreRecord, VerifyRecord } from '../../vocabulary/run-record';
+import type { DrillRecord, Progress, RestoreRecord, VerifyRecord } from '../../vocabulary/run-record';
 import type { TargetName, VolumeOptions } from '../../vocabulary/volume-options';
 import { assertValidVolumeName } from '../../vocabulary/volume-name';
 import type { VolumeRegistry } from '../../volumes/volume-registry';
 import type { OutcomeRecorder } from '../outcome-recorder';
 import type { RunGate } from '../run-gate';
 import type { VolumeEncryption } from './archive-encryption';
+import { drillRestore } from './drill';
 import { pointAndLinks, resolvePoint } from './resolve-archive';
 import { restoreInPlace, type RestoreDeps } from './restore-in-place';
 import { stageArchive } from './stage-archive';
@@ -25,6 +26,8 @@ export interface RestoresDeps {
   usableTargets(): TargetName[];
   /** Makes the volume's next backup a full archive (ChainIndexes.forget): an archive it would build on failed verify. */
   restartChain?(volume: string): Promise<void>;
+  /** Told of every finished drill (runs/notifier.ts); it never throws and is not waited for. */
+  notifier?: { drillFinished(volume: string, record: DrillRecord): Promise<void> };
 }
 
 /**
@@ -34,6 +37,9 @@ export interface RestoresDeps {
  * stops containers like a backup); a verify the volume's turn only.
  */
 export class Restores {
+  /** Volumes with a drill running. */
+  private readonly drilling = new Set<string>();
+
   constructor(private readonly deps: RestoresDeps) {}
 
   /**
@@ -112,6 +118,36 @@ export class Restores {
     if (failed) await this.deps.restartChain?.(volume);
     await this.deps.recorder.record(volume, { lastVerify: failed ?? records[0] });
     return records;
+  }
+
+  /**
+   * A restore drill of one of the volume's points (`from`: latest, or an archive name), read from the
+   * first of its targets that holds it, into a scratch folder that is deleted afterwards (drill.ts). It
+   * stops nothing and does not take the volume's turn: a backup that comes due meanwhile runs (a drill
+   * of a big volume must not cost a point in time). One drill per volume at a time (one scratch folder).
+   */
+  async drill(volume: string, from: string, trigger: DrillRecord['trigger'], progress: Progress): Promise<DrillRecord> {
+    const source = parseOwnRestoreSource(from, volume);
+    this.known(volume);
+    if (this.drilling.has(volume)) throw new Error(`volume ${volume} is busy: a drill of it is running`);
+    this.drilling.add(volume);
+    let record: DrillRecord;
+    try {
+      record = await drillRestore(this.archivesOf(volume), {
+        source,
+        trigger,
+        scratchDir: this.deps.registry.drillScratchPath(volume),
+        keys: this.deps.restore.keys,
+        encryption: this.encryptionOf([volume]),
+        keepSpecialBits: this.deps.restore.keepSpecialBits,
+        onProgress: (archive, bytes, totalBytes) => progress({ phase: 'drilling', archive, bytes, totalBytes }),
+      });
+    } finally {
+      this.drilling.delete(volume);
+    }
+    await this.deps.recorder.record(volume, { lastDrill: record });
+    void this.deps.notifier?.drillFinished(volume, record).catch(() => undefined);
+    return record;
   }
 
   /** The point `which` names and the links it needs, newest first. */
