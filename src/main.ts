@@ -33,7 +33,9 @@ import { ConcurrencyLimit } from './shared/concurrency-limit';
 import { VolumeActivity } from './runs/volume-activity';
 import { VolumeScheduler } from './runs/volume-scheduler';
 import { loadPluginSecrets } from './settings/plugin-secrets';
-import { loadPaths, loadSettings } from './settings/settings';
+import { loadPaths, loadSettings, type ListenAddress } from './settings/settings';
+import type { MetricsServer, MetricsServerDeps } from './plugin/metrics-server';
+import type { Logger } from './shared/logger';
 import { RunStateStore } from './runs/run-state';
 import { TargetSet } from './targets/target-set';
 import type { TargetName } from './vocabulary/volume-options';
@@ -137,6 +139,15 @@ async function main(): Promise<void> {
   const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));
   logger.info(`Listening on ${settings.paths.socket}`);
   for (const warning of targets.warnings(targets.usable())) logger.warn(`WARNING: ${warning}`);
+  const volumeNames = () => registry.all().map((volume) => volume.record.name);
+  const state = (volume: string) => runs.states.of(volume);
+  // Not awaited: nothing else waits for the metrics, and a port already taken must not stop the plugin.
+  const metricsServer = settings.metricsAddress
+    ? serveMetrics(settings.metricsAddress, logger, {
+        metrics: { volumes: volumeNames, state, nextRun: (volume) => scheduler.nextRun(volume), counts: (volume) => runs.counts.of(volume) },
+        health: { ping: () => docker.ping(), volumes: volumeNames, state, targets: () => targets.usable() },
+      })
+    : undefined;
   // Deleting what removes and interrupted restores left can take long: never before the socket opens.
   void registry.emptyTrash();
   await registry.restoreMounts();
@@ -167,6 +178,8 @@ async function main(): Promise<void> {
     scheduler.stopAll();
     drillScheduler.stopAll();
     retrier.stop();
+    // A plugin on its way out is not healthy, whatever its last figures say.
+    void metricsServer?.then((metrics) => metrics?.close());
     stopping.abort(new Error(`the plugin is stopping (${signal})`));
     await Promise.race([activity.allIdle(), delay(RUNS_SETTLE_MS)]);
     // Whatever a run could not bring back in time, and what earlier runs left down, from the journal: once.
@@ -179,6 +192,27 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/**
+ * prom-client is loaded here only, when METRICS_ADDR is set: a plugin without metrics keeps the idle
+ * memory it had. A listener that cannot start (the port is taken) is logged, and the plugin goes on.
+ */
+async function serveMetrics(
+  address: ListenAddress,
+  logger: Logger,
+  sources: Pick<MetricsServerDeps, 'metrics' | 'health'>,
+): Promise<MetricsServer | undefined> {
+  const shown = address.host.includes(':') ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
+  try {
+    const { startMetricsServer } = require('./plugin/metrics-server') as typeof import('./plugin/metrics-server');
+    const server = await startMetricsServer({ address, logger, ...sources });
+    logger.info(`Serving /metrics and /healthz on ${shown} (METRICS_ADDR)`);
+    return server;
+  } catch (error) {
+    logger.error(`Could not serve /metrics and /healthz on METRICS_ADDR=${shown}: ${(error as Error).message}`);
+    return undefined;
+  }
 }
 
 /** Within 5 s of a SIGTERM the process is gone, whatever is still under way. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Logger } from '../shared/logger';
 import type { RunTrigger } from '../vocabulary/run-record';
 import type { Volume, VolumeObserver } from '../volumes/volume-registry';
+import type { RunCounts } from './run-counts';
 import type { RunGate } from './run-gate';
 import type { RunStates } from './run-state';
 import type { VolumeScheduler } from './volume-scheduler';
@@ -10,6 +11,7 @@ import type { VolumeScheduler } from './volume-scheduler';
 export interface FollowedVolumesDeps {
   scheduler: VolumeScheduler;
   states: RunStates;
+  counts?: RunCounts;
   gate: RunGate;
   /** Starts a backup; its failure is in its record, so the returned promise is not awaited here. */
   backup(volume: string, trigger: RunTrigger): Promise<unknown>;
@@ -77,6 +79,7 @@ export class FollowedVolumes implements VolumeObserver {
     this.deps.drillScheduler?.remove(name);
     this.volumes.delete(name);
     this.deps.states.forget(name);
+    this.deps.counts?.forget(name);
     this.missed.delete(name);
     const staging = join(this.deps.stagingRoot, name);
     await (this.deps.discardTree ? this.deps.discardTree(staging) : rm(staging, { recursive: true, force: true }));

@@ -4,6 +4,7 @@ import type { RunState } from '../vocabulary/run-record';
 import type { TargetName } from '../vocabulary/volume-options';
 import type { Volume } from '../volumes/volume-registry';
 import type { BringBackRetrier } from './bring-back-retrier';
+import type { RunCounts } from './run-counts';
 import type { RunStates } from './run-state';
 import type { VolumeScheduler } from './volume-scheduler';
 
@@ -15,6 +16,8 @@ export interface OutcomeRecorderDeps {
   readArchives(targets: readonly TargetName[]): ArchiveSource;
   /** Retries, in the background, what a run (or restore) could not bring back. */
   retrier?: BringBackRetrier;
+  /** Backup results per volume, for the metrics' counters. */
+  counts?: RunCounts;
   logger: Logger;
 }
 
@@ -32,6 +35,8 @@ export class OutcomeRecorder {
       ...(archives ? { archiveCount: archives.length } : {}),
       nextRunAt: this.deps.scheduler.nextRun(volume)?.toISOString(),
     });
+    // After the state: a scrape never counts a run whose record it cannot see yet.
+    if (outcome.lastRun) this.deps.counts?.count(volume, outcome.lastRun.result);
     // What the run or restore could not bring back is still in the journal: it is retried from now on.
     await this.deps.retrier?.retryJournaled(volume).catch((error: Error) => {
       this.deps.logger.error(`Could not read the stop journal of volume ${volume}: ${error.message}`);

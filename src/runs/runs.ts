@@ -8,6 +8,7 @@ import type { BackupDeps } from './backup/run-backup';
 import type { BringBackRetrier } from './bring-back-retrier';
 import { FollowedVolumes } from './followed-volumes';
 import { OutcomeRecorder } from './outcome-recorder';
+import { RunCounts } from './run-counts';
 import { RunGate } from './run-gate';
 import { RunStates, type RunStateStore } from './run-state';
 import { StatusView } from './status-view';
@@ -44,21 +45,25 @@ export interface Runs {
   gate: RunGate;
   recorder: OutcomeRecorder;
   states: RunStates;
+  /** Backup results per volume since the start (the metrics' counters). */
+  counts: RunCounts;
 }
 
 export function createRuns(deps: RunsDeps): Runs {
   const { scheduler, logger, retrier } = deps;
   const states = new RunStates(deps.runStates, logger);
+  const counts = new RunCounts();
   const gate = new RunGate({ activity: deps.activity, limit: deps.limit, dockerReady: deps.dockerReady });
   const find = (volume: string) => volumes.find(volume);
-  const recorder = new OutcomeRecorder({ states, scheduler, find, readArchives: deps.readArchives, retrier, logger });
+  const recorder = new OutcomeRecorder({ states, scheduler, find, readArchives: deps.readArchives, retrier, counts, logger });
   const backups = new BackupRuns({ ...deps, gate, recorder, find, previousStart: (volume) => states.of(volume).lastRun?.startedAt });
   const volumes: FollowedVolumes = new FollowedVolumes({
     ...deps,
     states,
+    counts,
     gate,
     backup: (volume, trigger) => backups.run(volume, trigger),
   });
   const status = new StatusView({ states, scheduler, drillScheduler: deps.drillScheduler, gate, retrier, targetWarnings: deps.targetWarnings });
-  return { volumes, backups, status, gate, recorder, states };
+  return { volumes, backups, status, gate, recorder, states, counts };
 }

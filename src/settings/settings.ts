@@ -22,7 +22,16 @@ export interface Settings {
   notifyLevel: 'error' | 'info';
   /** RESTORE_SPECIAL_BITS: restores keep set-user-ID and set-group-ID bits (a planted archive could add them). */
   restoreSpecialBits: boolean;
+  /** METRICS_ADDR: where `/metrics` and `/healthz` are served; undefined (the default) serves nothing. */
+  metricsAddress?: ListenAddress;
   paths: PluginPaths;
+}
+
+/** A TCP address to listen on, as METRICS_ADDR gives it. */
+export interface ListenAddress {
+  /** An IPv4 address, an IPv6 address (without its brackets) or a host name. */
+  host: string;
+  port: number;
 }
 
 /** How long the plugin waits on anything outside it before a run fails, naming what hung. */
@@ -76,6 +85,7 @@ export function loadSettings(env: Env = process.env): Settings {
       .filter((url) => url !== ''),
     notifyLevel: text(env, 'NOTIFY_LEVEL', 'error') === 'info' ? 'info' : 'error',
     restoreSpecialBits: yesOrNo(env, 'RESTORE_SPECIAL_BITS', false),
+    metricsAddress: listenAddress(env, 'METRICS_ADDR'),
     paths: loadPaths(env),
   };
 }
@@ -164,6 +174,23 @@ function timeZone(env: Env): string {
 /** Unset (empty) stays undefined: the setting is a cap that applies only when the user gives one. */
 function optionalPositiveInteger(env: Env, name: string): number | undefined {
   return env[name]?.trim() ? positiveInteger(env, name, 0) : undefined;
+}
+
+/**
+ * HOST:PORT, or [IPV6]:PORT. A host is required: the plugin runs with the host's network, so an address
+ * that silently listened on every interface would publish the metrics beyond what the user chose.
+ */
+function listenAddress(env: Env, name: string): ListenAddress | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})$/.exec(raw);
+  const port = Number(match?.[3]);
+  if (!match || port < 1 || port > 65_535) {
+    throw new Error(
+      `setting ${name}=${raw} is not HOST:PORT: give e.g. 127.0.0.1:9333, [::1]:9333, or 0.0.0.0:9333 for every interface`,
+    );
+  }
+  return { host: match[1] ?? match[2], port };
 }
 
 function positiveInteger(env: Env, name: string, fallback: number): number {

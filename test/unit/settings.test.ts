@@ -27,6 +27,30 @@ describe('loadSettings', () => {
   });
 });
 
+describe('METRICS_ADDR', () => {
+  it('is off when empty or unset', () => {
+    assert.equal(loadSettings({}).metricsAddress, undefined);
+    assert.equal(loadSettings({ METRICS_ADDR: '  ' }).metricsAddress, undefined);
+  });
+
+  it('takes HOST:PORT with an IPv4 address, a host name or a bracketed IPv6 address', () => {
+    assert.deepEqual(loadSettings({ METRICS_ADDR: ' 127.0.0.1:9333 ' }).metricsAddress, { host: '127.0.0.1', port: 9333 });
+    assert.deepEqual(loadSettings({ METRICS_ADDR: '0.0.0.0:1' }).metricsAddress, { host: '0.0.0.0', port: 1 });
+    assert.deepEqual(loadSettings({ METRICS_ADDR: 'localhost:65535' }).metricsAddress, { host: 'localhost', port: 65_535 });
+    assert.deepEqual(loadSettings({ METRICS_ADDR: '[::1]:9333' }).metricsAddress, { host: '::1', port: 9333 });
+  });
+
+  it('refuses anything else, naming the setting and what it takes', () => {
+    for (const bad of ['9333', ':9333', '127.0.0.1', '127.0.0.1:', '127.0.0.1:0', '127.0.0.1:65536', '::1:9333', 'http://127.0.0.1:9333', 'host:port', '[::1]9333']) {
+      assert.throws(() => loadSettings({ METRICS_ADDR: bad }), (error: Error) => {
+        assert.match(error.message, /^setting METRICS_ADDR=.* is not HOST:PORT: give e\.g\. 127\.0\.0\.1:9333/);
+        assert.ok(error.message.includes(bad), error.message);
+        return true;
+      }, bad);
+    }
+  });
+});
+
 describe('loadCliSettings', () => {
   it('reads what bin/backupvol sets, with the defaults of the plugin itself', () => {
     assert.deepEqual(loadCliSettings({}), {
