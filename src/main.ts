@@ -131,6 +131,7 @@ async function main(): Promise<void> {
     usableTargets: () => targets.usable(),
     restartChain: (volume) => chainIndexesOf(join(stagingRoot, volume)).forget(),
     notifier,
+    progress: runs.progress,
   });
   registry.observe(runs.volumes, (volume) => runs.status.of(volume));
   const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status });
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
   // Not awaited: nothing else waits for the metrics, and a port already taken must not stop the plugin.
   const metricsServer = settings.metricsAddress
     ? serveMetrics(settings.metricsAddress, logger, {
-        metrics: { volumes: volumeNames, state, nextRun: (volume) => scheduler.nextRun(volume), counts: (volume) => runs.counts.of(volume) },
+        metrics: { volumes: volumeNames, state, nextRun: (volume) => scheduler.nextRun(volume), counts: (volume) => runs.counts.of(volume), progress: (volume) => runs.progress.ratio(volume) },
         health: { ping: () => docker.ping(), volumes: volumeNames, state, targets: () => targets.usable() },
       })
     : undefined;

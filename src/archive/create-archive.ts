@@ -33,6 +33,8 @@ export interface CreateArchiveOptions {
   signal?: AbortSignal;
   /** Makes the archive a link of an incremental chain (pack-changes.ts). */
   chain?: ChainLink;
+  /** Hears the bytes written to output so far, at every chunk (the run's progress). */
+  onBytes?: (bytes: number) => void;
 }
 
 export interface ArchiveResult {
@@ -53,7 +55,16 @@ export interface ArchiveResult {
 export async function createArchive(options: CreateArchiveOptions): Promise<ArchiveResult> {
   options.signal?.throwIfAborted();
   // Paced where the garbage is made: every chunk handed to output is a fresh buffer (see gc-pacer.ts).
-  const digest = new DigestStream(createGcPacer(GC_INTERVAL_BYTES));
+  const pace = createGcPacer(GC_INTERVAL_BYTES);
+  const { onBytes } = options;
+  const digest: DigestStream = new DigestStream(
+    onBytes
+      ? (bytes) => {
+          pace(bytes);
+          onBytes(digest.bytes);
+        }
+      : pace,
+  );
   const teardown = new AbortController();
   const forwardAbort = () => teardown.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', forwardAbort, { once: true });

@@ -74,7 +74,7 @@ export const COMMANDS: Record<string, Command> = {
             row.name,
             row.schedule,
             formatTime(row.lastRun?.time),
-            row.busy ? `${row.busy} running` : (row.lastRun?.result ?? '-'),
+            row.progress ?? (row.busy ? `${row.busy} running` : (row.lastRun?.result ?? '-')),
             formatTime(row.nextRun),
             String(row.archives),
           ]),

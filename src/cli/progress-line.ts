@@ -37,6 +37,7 @@ export class ProgressLine {
       const percent = Math.min(100, Math.floor((report.bytes / report.totalBytes) * 100));
       detail += ` ${report.archive ?? ''} ${percent}% (${formatBytes(report.bytes)} of ${formatBytes(report.totalBytes)})`;
     }
+    if (report?.etaSeconds !== undefined) detail += `, ETA ${report.etaSeconds} s`;
     process.stderr.write(`\r\x1b[K${this.label}... ${seconds}s ${detail}`.trimEnd());
     this.shown = true;
   }

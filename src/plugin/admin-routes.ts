@@ -18,7 +18,7 @@ export function createAdminRouter(admin: AdminService, logger: Logger): express.
   const router = express.Router();
   const routes: Record<string, AdminHandler> = {
     '/BackupVol.List': async () => admin.list(),
-    '/BackupVol.Backup': async (body) => admin.backup(text(body, 'Volume')),
+    '/BackupVol.Backup': async (body, progress) => admin.backup(text(body, 'Volume'), progress),
     '/BackupVol.Backups': async (body) => admin.backups(text(body, 'Volume')),
     '/BackupVol.Restore': async (body, progress) =>
       admin.restore(text(body, 'Volume'), text(body, 'From', 'latest'), progress, body.Into === undefined ? undefined : text(body, 'Into')),

@@ -2,6 +2,7 @@ import type { ArchiveKind } from '../vocabulary/archive-manifest';
 import type { PhaseTimings } from '../vocabulary/run-phases';
 import type { DrillRecord, Progress, RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
+import { describeRunning } from './run-progress';
 import type { VolumeRegistry } from '../volumes/volume-registry';
 import type { BackupRuns } from './backup-runs';
 import type { Restores } from './restore/restores';
@@ -14,6 +15,8 @@ export interface VolumeRow {
   archives: number;
   target: string;
   busy: string | null;
+  /** `backup: archive 45% ETA 12 s` while something runs (run-progress.ts). */
+  progress: string | null;
   lastRun: { time: string; result: string; archive: string | null; error: string | null } | null;
 }
 
@@ -61,14 +64,15 @@ export class AdminService {
         archives: status.archives,
         target: status.target,
         busy: status.busy ?? (status.running ? 'backup' : null),
+        progress: status.progress ? describeRunning(status.progress) : null,
         lastRun: last ? { time: last.time, result: last.result, archive: last.archive, error: last.error } : null,
       };
     });
   }
 
-  async backup(volume: string): Promise<RunRecord> {
+  async backup(volume: string, progress?: Progress): Promise<RunRecord> {
     this.known(volume);
-    return this.deps.backups.run(volume, 'manual');
+    return this.deps.backups.run(volume, 'manual', progress);
   }
 
   /** Complete archives of a volume, newest first; works for a removed volume whose archives remain. */

@@ -14,6 +14,8 @@ export interface MetricsSource {
   state(volume: string): RunState;
   nextRun(volume: string): Date | undefined;
   counts(volume: string): RunResultCounts;
+  /** How far the volume's running backup, restore or drill got (0-1), when that is known. */
+  progress?(volume: string): number | undefined;
 }
 
 export interface MetricsOptions {
@@ -54,6 +56,11 @@ const VOLUME_GAUGES: { name: string; help: string; value: VolumeValue }[] = [
     name: 'backupvol_drill_seconds',
     help: 'How long the last restore drill of the volume took: its recovery time (absent until one ran)',
     value: (volume, source) => source.state(volume).lastDrill?.seconds,
+  },
+  {
+    name: 'backupvol_run_progress_ratio',
+    help: "How far the volume's running backup, restore or drill got, 0 to 1 (absent when none runs or its total is unknown)",
+    value: (volume, source) => source.progress?.(volume),
   },
   {
     name: 'backupvol_next_run_timestamp_seconds',

@@ -11,6 +11,7 @@ import { OutcomeRecorder } from './outcome-recorder';
 import { RunCounts } from './run-counts';
 import { RunGate } from './run-gate';
 import { RunStates, type RunStateStore } from './run-state';
+import { RunProgress } from './run-progress';
 import { StatusView } from './status-view';
 import type { VolumeActivity } from './volume-activity';
 import type { VolumeScheduler } from './volume-scheduler';
@@ -47,6 +48,8 @@ export interface Runs {
   states: RunStates;
   /** Backup results per volume since the start (the metrics' counters). */
   counts: RunCounts;
+  /** What runs right now, how far it got (the Status, `backupvol ls`, the metrics). */
+  progress: RunProgress;
 }
 
 export function createRuns(deps: RunsDeps): Runs {
@@ -56,7 +59,19 @@ export function createRuns(deps: RunsDeps): Runs {
   const gate = new RunGate({ activity: deps.activity, limit: deps.limit, dockerReady: deps.dockerReady });
   const find = (volume: string) => volumes.find(volume);
   const recorder = new OutcomeRecorder({ states, scheduler, find, readArchives: deps.readArchives, retrier, counts, logger });
-  const backups = new BackupRuns({ ...deps, gate, recorder, find, previousStart: (volume) => states.of(volume).lastRun?.startedAt });
+  const progress = new RunProgress();
+  const backups = new BackupRuns({
+    ...deps,
+    gate,
+    recorder,
+    find,
+    progress,
+    previousStart: (volume) => states.of(volume).lastRun?.startedAt,
+    expectedBytes: (volume, kind) => {
+      const last = states.of(volume).lastRun;
+      return last?.archive && (last.kind ?? 'full') === kind ? last.bytes : undefined;
+    },
+  });
   const volumes: FollowedVolumes = new FollowedVolumes({
     ...deps,
     states,
@@ -64,6 +79,6 @@ export function createRuns(deps: RunsDeps): Runs {
     gate,
     backup: (volume, trigger) => backups.run(volume, trigger),
   });
-  const status = new StatusView({ states, scheduler, drillScheduler: deps.drillScheduler, gate, retrier, targetWarnings: deps.targetWarnings });
-  return { volumes, backups, status, gate, recorder, states, counts };
+  const status = new StatusView({ states, scheduler, drillScheduler: deps.drillScheduler, gate, retrier, progress, targetWarnings: deps.targetWarnings });
+  return { volumes, backups, status, gate, recorder, states, counts, progress };
 }

@@ -7,6 +7,7 @@ import type { BringBackRetrier, LeftDownStatus } from './bring-back-retrier';
 import type { RunGate } from './run-gate';
 import type { RunStates } from './run-state';
 import type { Activity } from './volume-activity';
+import type { RunningStatus, RunProgress } from './run-progress';
 import type { VolumeScheduler } from './volume-scheduler';
 
 /** The last backup run as `docker volume inspect` shows it (contract: Status). */
@@ -40,6 +41,8 @@ export interface VolumeStatus {
   running: boolean;
   /** A restore or verify in progress. */
   busy?: Activity;
+  /** While a backup, restore or drill runs: its phase, bytes of the expected total, and an ETA. */
+  progress?: RunningStatus;
   quiesced: boolean | null;
   lastRun: LastRunStatus | null;
   leftDown?: LeftDownStatus;
@@ -56,6 +59,7 @@ export interface StatusViewDeps {
   drillScheduler?: VolumeScheduler;
   gate: RunGate;
   retrier?: BringBackRetrier;
+  progress?: RunProgress;
   /** What is unsafe about a volume's targets (TargetSet.warnings). */
   targetWarnings?(targets: readonly TargetName[]): string[];
 }
@@ -69,6 +73,7 @@ export class StatusView {
     const warnings = this.deps.targetWarnings?.(volume.options?.targets ?? []) ?? [];
     const activity = this.deps.gate.busyWith(name);
     const leftDown = this.deps.retrier?.status(name);
+    const progress = this.deps.progress?.of(name);
     return {
       schedule: volume.options?.schedule ?? 'none',
       nextRun: this.deps.scheduler.nextRun(name)?.toISOString() ?? null,
@@ -77,6 +82,7 @@ export class StatusView {
       archives: state.archiveCount ?? 0,
       running: activity === 'backup',
       ...(activity && activity !== 'backup' ? { busy: activity } : {}),
+      ...(progress ? { progress } : {}),
       quiesced: state.lastRun ? state.lastRun.quiesced : null,
       lastRun: state.lastRun ? lastRunStatus(state.lastRun) : null,
       ...(leftDown ? { leftDown } : {}),

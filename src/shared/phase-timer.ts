@@ -8,7 +8,11 @@ export class PhaseTimer<Phase extends string> {
   private readonly startedAt = performance.now();
   private readonly spent = new Map<Phase, number>();
 
+  /** onPhase hears each phase as it begins (the run's progress). */
+  constructor(private readonly onPhase?: (phase: Phase) => void) {}
+
   async time<T>(phase: Phase, work: () => Promise<T>): Promise<T> {
+    this.onPhase?.(phase);
     const phaseStartedAt = performance.now();
     try {
       return await work();

@@ -108,12 +108,15 @@ export interface RunState {
   lastDrill?: DrillRecord;
 }
 
-/** How far a long operation got, for the CLI's progress line. */
+/** How far a long operation got, for the CLI's progress line and the Status. */
 export interface ProgressReport {
   phase: string;
   archive?: string;
   bytes?: number;
+  /** What `bytes` is expected to reach; for a backup, an estimate (run-progress.ts). */
   totalBytes?: number;
+  /** Seconds left at the rate so far, once bytes and a total are known (run-progress.ts adds it). */
+  etaSeconds?: number;
 }
 export type Progress = (report: ProgressReport) => void;
 

@@ -58,6 +58,13 @@ describe('metrics collection', () => {
     assert.equal(sampleValue(samples, 'backupvol_backups_total', { volume: 'db', result: 'failed' }), 2);
   });
 
+  it('carries the progress of a running run, and no series when none runs', async () => {
+    const source = { ...fakeSource({ db: {}, web: {} }), progress: (volume: string) => (volume === 'db' ? 0.4 : undefined) };
+    const { samples } = await scrape(source);
+    assert.equal(sampleValue(samples, 'backupvol_run_progress_ratio', { volume: 'db' }), 0.4);
+    assert.equal(sampleValue(samples, 'backupvol_run_progress_ratio', { volume: 'web' }), undefined);
+  });
+
   it("carries the last drill: its time under its result, and its seconds", async () => {
     const time = '2026-03-01T04:00:00.000Z';
     const failed = { time, result: 'failed' as const, trigger: 'schedule' as const, seconds: 2.5, error: 'archive x is corrupt' };

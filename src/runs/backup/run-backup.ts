@@ -9,14 +9,14 @@ import { runLabelCommands, stopContainers } from '../../engine/stop-containers';
 import type { StopJournal } from '../../engine/stop-journal';
 import { selectPrunable } from '../retention/select-prunable';
 import { takeSnapshot } from '../../snapshot/take-snapshot';
-import type { RunRecord, RunTrigger } from '../../vocabulary/run-record';
+import type { Progress, RunRecord, RunTrigger } from '../../vocabulary/run-record';
 import type { Target } from '../../targets/target';
 import type { TargetProvider } from '../../targets/target-set';
 import { PlannedLink } from './chain-link';
 import { chainRecordFields } from './plan-archive-kind';
 import { MultiUpload } from './multi-upload';
 import type { VolumeOptions } from '../../vocabulary/volume-options';
-import type { ArchiveManifest } from '../../vocabulary/archive-manifest';
+import type { ArchiveKind, ArchiveManifest } from '../../vocabulary/archive-manifest';
 import { formatArchiveName } from '../../vocabulary/archive-name';
 import { verifyArchive } from '../restore/verify-archive';
 import { PhaseTimer } from '../../shared/phase-timer';
@@ -45,6 +45,10 @@ export interface BackupRequest {
   signal?: AbortSignal;
   /** When the volume's previous run started (ISO): this one starts in a later second (startAfter). */
   previousStart?: string;
+  /** Hears each phase as it begins, and the archive's bytes as they are written. */
+  onProgress?: Progress;
+  /** What an archive of this kind is expected to weigh (the previous one's bytes), for the progress' total. */
+  expectedBytes?: (kind: ArchiveKind) => number | undefined;
 }
 
 /**
@@ -56,7 +60,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
   const { docker, journal, targets, logger } = deps;
   const { volume, options } = request;
   const startedAt = await startAfter(request.previousStart);
-  const timer = new PhaseTimer<RunPhase>();
+  const timer = new PhaseTimer<RunPhase>((phase) => request.onProgress?.({ phase }));
   const record: RunRecord = {
     trigger: request.trigger,
     startedAt: startedAt.toISOString(),
@@ -119,6 +123,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
     let archived: Awaited<ReturnType<typeof createArchive>>;
     try {
       logger.info(`Archiving volume ${volume} to ${options.targets.join(',')} as ${archive}`);
+      const totalBytes = request.expectedBytes?.(link?.plan.kind ?? 'full');
       archived = await timer.time('archive', async () => {
         await multi.begin(archive);
         return createArchive({
@@ -129,6 +134,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
           encrypt: encryptionStage(options.encryption, keys),
           signal: request.signal,
           chain: link?.packing(snapshot.modeUsed),
+          onBytes: request.onProgress && ((bytes) => request.onProgress?.({ phase: 'archive', archive, bytes, totalBytes })),
         });
       });
       await timer.time('fsync', () => multi.commit());

@@ -8,6 +8,7 @@ import type { VolumeRegistry } from '../../volumes/volume-registry';
 import type { OutcomeRecorder } from '../outcome-recorder';
 import type { RunGate } from '../run-gate';
 import type { VolumeEncryption } from './archive-encryption';
+import type { RunProgress } from '../run-progress';
 import { drillRestore } from './drill';
 import { pointAndLinks, resolvePoint } from './resolve-archive';
 import { restoreInPlace, type RestoreDeps } from './restore-in-place';
@@ -26,6 +27,8 @@ export interface RestoresDeps {
   usableTargets(): TargetName[];
   /** Makes the volume's next backup a full archive (ChainIndexes.forget): an archive it would build on failed verify. */
   restartChain?(volume: string): Promise<void>;
+  /** The running restores' and drills' progress, for the Status (runs.ts makes it). */
+  progress?: RunProgress;
   /** Told of every finished drill (runs/notifier.ts); it never throws and is not waited for. */
   notifier?: { drillFinished(volume: string, record: DrillRecord): Promise<void> };
 }
@@ -46,14 +49,14 @@ export class Restores {
    * Restores one of `volume`'s archives (`from`: latest, or the name of one of its archives) over its own
    * content, or over the content of `into`, a new volume (`backupvol restore --into` makes it first).
    */
-  async inPlace(volume: string, from: string, progress: Progress, into?: string): Promise<RestoreRecord> {
+  async inPlace(volume: string, from: string, asked: Progress, into?: string): Promise<RestoreRecord> {
     assertValidVolumeName(volume);
     const source = parseOwnRestoreSource(from, volume);
     const restored = into ?? volume;
     const known = this.known(restored);
     const encryption = this.encryptionOf(into ? [restored, volume] : [volume]);
     const { gate, registry } = this.deps;
-    const record = await gate.turn(restored, 'restore', () =>
+    const record = await gate.turn(restored, 'restore', () => this.tracked(restored, 'restore', asked, (progress) =>
       gate.slot(
         () =>
           restoreInPlace(
@@ -70,7 +73,7 @@ export class Restores {
           ),
         (phase) => progress({ phase }),
       ),
-    );
+    ));
     await this.deps.recorder.record(restored, { lastRestore: record });
     return record;
   }
@@ -126,14 +129,14 @@ export class Restores {
    * stops nothing and does not take the volume's turn: a backup that comes due meanwhile runs (a drill
    * of a big volume must not cost a point in time). One drill per volume at a time (one scratch folder).
    */
-  async drill(volume: string, from: string, trigger: DrillRecord['trigger'], progress: Progress): Promise<DrillRecord> {
+  async drill(volume: string, from: string, trigger: DrillRecord['trigger'], asked: Progress): Promise<DrillRecord> {
     const source = parseOwnRestoreSource(from, volume);
     this.known(volume);
     if (this.drilling.has(volume)) throw new Error(`volume ${volume} is busy: a drill of it is running`);
     this.drilling.add(volume);
     let record: DrillRecord;
     try {
-      record = await drillRestore(this.archivesOf(volume), {
+      record = await this.tracked(volume, 'drill', asked, (progress) => drillRestore(this.archivesOf(volume), {
         source,
         trigger,
         scratchDir: this.deps.registry.drillScratchPath(volume),
@@ -141,13 +144,23 @@ export class Restores {
         encryption: this.encryptionOf([volume]),
         keepSpecialBits: this.deps.restore.keepSpecialBits,
         onProgress: (archive, bytes, totalBytes) => progress({ phase: 'drilling', archive, bytes, totalBytes }),
-      });
+      }));
     } finally {
       this.drilling.delete(volume);
     }
     await this.deps.recorder.record(volume, { lastDrill: record });
     void this.deps.notifier?.drillFinished(volume, record).catch(() => undefined);
     return record;
+  }
+
+  /** Runs work with its progress shown in the Status too, while it runs. */
+  private async tracked<T>(volume: string, activity: string, asked: Progress, work: (progress: Progress) => Promise<T>): Promise<T> {
+    const tracking = this.deps.progress?.track(volume, activity, asked);
+    try {
+      return await work(tracking?.report ?? asked);
+    } finally {
+      tracking?.end();
+    }
   }
 
   /** The point `which` names and the links it needs, newest first. */
