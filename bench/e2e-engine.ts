@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { access, readdir, readFile, statfs, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RestoreRecord, RunRecord } from '../src/vocabulary/run-record';
 import { docker } from '../test/helpers/docker-cli';
@@ -47,6 +47,8 @@ export async function missingForE2e(): Promise<string | undefined> {
 /** Room on the engine's side: two volumes with their mirrors and archives, and every restored volume (kept). */
 export async function checkEngineRoom(corpusBytes: number, restores: number): Promise<void> {
   const needed = corpusBytes * (6 + restores) * 1.1;
+  // The plugin's mount source: on a machine where the plugin was never installed, not there yet.
+  await mkdir(HOST_DATA_DIR, { recursive: true });
   const { bavail, bsize } = await statfs(HOST_DATA_DIR);
   if (bavail * bsize < needed) throw new Error(`the e2e section needs ${mebibytes(needed)} free in ${HOST_DATA_DIR}`);
 }

@@ -1,6 +1,7 @@
 // The plugin process, wired here. Each folder imports only the ones below it:
 //   plugin/     the Docker volume protocol and the host CLI's admin routes, over the unix socket
-//   runs/       schedules, backup runs (runs/backup/), restores and verifies (runs/restore/), retention, status
+//   runs/       schedules, backup runs (runs/backup/), restores and verifies (runs/restore/), retention, status,
+//               the Swarm's definitions (runs/swarm/: export, recreate, scheduled export)
 //   volumes/    the volume driver: create, remove, mount, path, get, list; options and persisted records
 //   snapshot/   the sync, copy and direct snapshots of a volume, and the sync mirror
 //   targets/    where archives go: local folder, S3, SFTP, WebDAV
@@ -32,6 +33,9 @@ import { removeStagingLeftovers } from './snapshot/staging-layout';
 import { ConcurrencyLimit } from './shared/concurrency-limit';
 import { VolumeActivity } from './runs/volume-activity';
 import { VolumeScheduler } from './runs/volume-scheduler';
+import { heldReplicasOf, SwarmExports, targetsOfVolumes } from './runs/swarm/swarm-exports';
+import { SWARM_FOLDER } from './runs/swarm/stored-exports';
+import { parseRetention } from './volumes/retention-option';
 import { loadPluginSecrets } from './settings/plugin-secrets';
 import { loadPaths, loadSettings, type ListenAddress } from './settings/settings';
 import type { MetricsServer, MetricsServerDeps } from './plugin/metrics-server';
@@ -134,7 +138,18 @@ async function main(): Promise<void> {
     progress: runs.progress,
   });
   registry.observe(runs.volumes, (volume) => runs.status.of(volume));
-  const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status });
+  const swarm = new SwarmExports({
+    sources: { docker, definitions: docker.definitions(), heldReplicas: () => heldReplicasOf(journal) },
+    exportTargets: () =>
+      targetsOfVolumes(registry.all().map((volume) => volume.options?.targets ?? []), targets.usable()).map((name) => targets.atRoot(name)),
+    retention: () => parseRetention(settings.defaultRetention),
+    logger,
+  });
+  const exportScheduler = new VolumeScheduler(settings.timezone);
+  if (settings.swarmExportSchedule) {
+    exportScheduler.set({ volume: SWARM_FOLDER, cron: settings.swarmExportSchedule, jitterMs: 0, fire: () => void swarm.runScheduled() });
+  }
+  const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status, swarm });
   await registry.load();
 
   const server = await listenOnUnixSocket(settings.paths.socket, createProtocolApp(registry, logger, createAdminRouter(admin, logger)));
@@ -178,6 +193,7 @@ async function main(): Promise<void> {
     logger.info(`Received ${signal}: stopping the runs in progress and bringing back what they stopped`);
     scheduler.stopAll();
     drillScheduler.stopAll();
+    exportScheduler.stopAll();
     retrier.stop();
     // A plugin on its way out is not healthy, whatever its last figures say.
     void metricsServer?.then((metrics) => metrics?.close());

@@ -1,43 +1,15 @@
 import type { ArchiveRow, VolumeRow } from '../runs/admin-service';
-import type { HostEngine } from '../engine/host-engine';
 import type { DrillRecord, RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { describePhases } from '../vocabulary/run-phases';
 import { describeContainerStop } from '../vocabulary/container-stop';
 import { parseOwnRestoreSource } from '../vocabulary/restore-source';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
-import type { CliSettings } from '../settings/settings';
 import { formatBytes, formatDuration, formatTable, formatTime } from '../shared/format';
 import { callPlugin } from './plugin-client';
 import { ProgressLine } from './progress-line';
 import { recoverPlugin } from './recover';
-
-/** Exit codes (README): 0 done, 1 the operation failed, 2 the command line is wrong. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-export class UsageError extends Error {}
-
-export interface Invocation {
-  positionals: string[];
-  json: boolean;
-  from?: string;
-  into?: string;
-  all: boolean;
-  settings: CliSettings;
-  engine: HostEngine;
-}
-
-export interface Command {
-  usage: string;
-  summary: string;
-  /** Which of the shared flags it takes, beyond --json and --help. */
-  flags: Array<'from' | 'into' | 'all'>;
-  positionals: { min: number; max: number };
-  run(invocation: Invocation): Promise<number>;
-}
-
-function print(json: boolean, value: unknown, text: () => string): void {
-  console.log(json ? JSON.stringify(value, null, 2) : text());
-}
+import { SWARM_COMMAND } from './swarm-command';
+import { EXIT, print, UsageError, type Command, type Invocation } from './command';
 
 /** Runs a plugin call behind a progress line. */
 async function withProgress<T>(label: string, call: (onProgress: ProgressLine['update']) => Promise<T>): Promise<T> {
@@ -194,6 +166,8 @@ export const COMMANDS: Record<string, Command> = {
       return outcome.volumes.every((entry) => entry.stillDown.length === 0) ? EXIT.ok : EXIT.failed;
     },
   },
+
+  swarm: SWARM_COMMAND,
 
   verify: {
     usage: 'backupvol verify VOLUME [ARCHIVE|--all] [--json]',

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HostEngine } from '../engine/host-engine';
 import { loadCliSettings } from '../settings/settings';
-import { COMMANDS, EXIT, UsageError, type Command } from './commands';
+import { EXIT, UsageError, type Command } from './command';
+import { COMMANDS } from './commands';
 
 /**
  * The host CLI (bin/backupvol runs it with the Node of the plugin's rootfs). It talks to the running
@@ -58,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
         ...(command.flags.includes('from') ? { from: { type: 'string' as const } } : {}),
         ...(command.flags.includes('into') ? { into: { type: 'string' as const } } : {}),
         ...(command.flags.includes('all') ? { all: { type: 'boolean' as const } } : {}),
+        ...(command.flags.includes('out') ? { out: { type: 'string' as const } } : {}),
+        ...(command.flags.includes('dry-run') ? { 'dry-run': { type: 'boolean' as const } } : {}),
       },
     });
   } catch (error) {
@@ -71,8 +74,18 @@ async function main(argv: string[]): Promise<number> {
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
     throw new UsageError(`wrong number of arguments\n\n${help(command)}`);
   }
-  const values = parsed.values as { json?: boolean; from?: string; into?: string; all?: boolean };
-  return command.run({ positionals: parsed.positionals, json: values.json === true, from: values.from, into: values.into, all: values.all === true, settings: loadCliSettings(), engine: new HostEngine() });
+  const values = parsed.values as { json?: boolean; from?: string; into?: string; all?: boolean; out?: string; 'dry-run'?: boolean };
+  return command.run({
+    positionals: parsed.positionals,
+    json: values.json === true,
+    from: values.from,
+    into: values.into,
+    all: values.all === true,
+    out: values.out,
+    dryRun: values['dry-run'] === true,
+    settings: loadCliSettings(),
+    engine: new HostEngine(),
+  });
 }
 
 main(process.argv.slice(2)).then(

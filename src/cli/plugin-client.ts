@@ -10,7 +10,7 @@ export class PluginDownError extends Error {}
  * Calls one admin endpoint on the plugin's socket and returns its Result, reporting Progress lines as
  * they come (see plugin/admin-routes.ts for the NDJSON answer).
  */
-export function callPlugin(settings: CliSettings, route: string, body: Record<string, string>, onProgress?: (report: ProgressReport) => void): Promise<unknown> {
+export function callPlugin(settings: CliSettings, route: string, body: Record<string, unknown>, onProgress?: (report: ProgressReport) => void): Promise<unknown> {
   const socketPath = settings.socket;
   return new Promise((resolve, reject) => {
     const call = request({ socketPath, path: `/BackupVol.${route}`, method: 'POST', headers: { 'Content-Type': 'application/json' } }, (response) => {

@@ -1,3 +1,5 @@
+import type { ConfigDefinition, NetworkDefinition, SecretDefinition, ServiceDefinition } from '../vocabulary/swarm-definitions';
+
 /** A container as the quiesce logic sees it: only what decisions are made on. */
 export interface ContainerFacts {
   id: string;
@@ -93,4 +95,22 @@ export interface DockerApi {
   describeContainer(id: string): Promise<ObjectSpec>;
   /** The service's spec for the manifest; environment values are left out. */
   describeService(id: string): Promise<ObjectSpec>;
+}
+
+/**
+ * What `backupvol swarm export` and `swarm recreate` ask of a manager (dockerode-swarm-definitions.ts).
+ * Reads give the definitions as the export keeps them; creates take what the engine's create calls take
+ * and return the new object's ID.
+ */
+export interface SwarmDefinitionsApi {
+  /** Swarm-scoped networks, not the predefined ingress network. */
+  networks(): Promise<NetworkDefinition[]>;
+  configs(): Promise<ConfigDefinition[]>;
+  /** Names and labels; the engine never gives a secret's data. */
+  secrets(): Promise<SecretDefinition[]>;
+  /** Full specs, environment values left out. */
+  services(): Promise<ServiceDefinition[]>;
+  createNetwork(spec: Record<string, unknown>): Promise<string>;
+  createConfig(spec: Record<string, unknown>): Promise<string>;
+  createService(spec: Record<string, unknown>): Promise<string>;
 }

@@ -3,7 +3,9 @@ import { PassThrough } from 'node:stream';
 import { DEFAULT_TIMEOUTS } from '../settings/settings';
 import { withTimeout } from '../shared/with-timeout';
 import { loadDockerode } from './load-dockerode';
-import { NoSuchObjectError, type ContainerFacts, type DockerApi, type ExecResult, type ObjectSpec, type ServiceFacts, type SwarmInfo } from './docker-api';
+import { DockerodeSwarmDefinitions } from './dockerode-swarm-definitions';
+import { envNames, withoutEnvValues } from './env-names';
+import { NoSuchObjectError, type ContainerFacts, type DockerApi, type ExecResult, type ObjectSpec, type ServiceFacts, type SwarmDefinitionsApi, type SwarmInfo } from './docker-api';
 
 const NOT_MODIFIED = 304;
 const NOT_FOUND = 404;
@@ -150,13 +152,12 @@ export class DockerodeApi implements DockerApi {
 
   async describeService(id: string): Promise<ObjectSpec> {
     const inspected = (await this.request(`inspecting service ${id}`, (abortSignal) => this.docker.getService(id).inspect({ abortSignal }))) as ServiceInfo;
-    const spec = structuredClone(inspected.Spec ?? {}) as ObjectSpec & { TaskTemplate?: { ContainerSpec?: { Env?: unknown } } };
-    const containerSpec = spec.TaskTemplate?.ContainerSpec;
-    if (containerSpec?.Env !== undefined) {
-      (containerSpec as Record<string, unknown>).EnvNames = envNames(containerSpec.Env as string[]);
-      delete containerSpec.Env;
-    }
-    return spec;
+    return withoutEnvValues(inspected.Spec ?? {});
+  }
+
+  /** Swarm's definitions (services, networks, configs, secrets), through this client and its timeouts. */
+  definitions(): SwarmDefinitionsApi {
+    return new DockerodeSwarmDefinitions(this.docker, (what, call) => this.request(what, call));
   }
 
   /**
@@ -220,11 +221,6 @@ interface TaskInfo {
 /** dockerode's ping and info take options (abortSignal) like its other calls; its types only say so for those. */
 function untypedOptions(method: unknown): (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown> {
   return method as (this: Docker, options: { abortSignal: AbortSignal }) => Promise<unknown>;
-}
-
-/** KEY=VALUE entries reduced to their keys: values often carry passwords. */
-function envNames(env: string[] | null | undefined): string[] {
-  return (env ?? []).map((entry) => entry.split('=', 1)[0]);
 }
 
 async function goneOnNotFound<T>(what: string, work: Promise<T>): Promise<T> {

@@ -24,6 +24,8 @@ export function createAdminRouter(admin: AdminService, logger: Logger): express.
       admin.restore(text(body, 'Volume'), text(body, 'From', 'latest'), progress, body.Into === undefined ? undefined : text(body, 'Into')),
     '/BackupVol.Verify': async (body, progress) => admin.verify(text(body, 'Volume'), text(body, 'Archive', 'latest'), progress),
     '/BackupVol.Drill': async (body, progress) => admin.drill(text(body, 'Volume'), text(body, 'From', 'latest'), progress),
+    '/BackupVol.SwarmExport': async () => admin.swarmExport(),
+    '/BackupVol.SwarmRecreate': async (body) => admin.swarmRecreate(body.Definitions, body.DryRun === true),
   };
   for (const [route, handler] of Object.entries(routes)) {
     router.post(route, (req: Request, res: Response) => {

@@ -10,6 +10,8 @@ type Handler = (body: Record<string, unknown>) => Promise<Record<string, unknown
  */
 export function createProtocolApp(driver: VolumeDriver, logger: Logger, admin?: express.Router): express.Express {
   const app = express();
+  // A swarm export holds every config's data (up to 500 KiB each) and comes back for recreate.
+  app.use('/BackupVol.SwarmRecreate', express.json({ type: () => true, limit: '256mb' }));
   app.use(express.json({ type: () => true, limit: '1mb' }));
 
   const routes: Record<string, Handler> = {

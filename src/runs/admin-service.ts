@@ -7,6 +7,9 @@ import type { VolumeRegistry } from '../volumes/volume-registry';
 import type { BackupRuns } from './backup-runs';
 import type { Restores } from './restore/restores';
 import type { StatusView } from './status-view';
+import type { SwarmExports } from './swarm/swarm-exports';
+import type { RecreateReport } from './swarm/recreate-definitions';
+import type { SwarmDefinitions } from '../vocabulary/swarm-definitions';
 
 export interface VolumeRow {
   name: string;
@@ -44,6 +47,7 @@ export interface AdminDeps {
   backups: BackupRuns;
   restores: Restores;
   status: StatusView;
+  swarm: SwarmExports;
 }
 
 /**
@@ -104,6 +108,14 @@ export class AdminService {
 
   drill(volume: string, from: string, progress: Progress): Promise<DrillRecord> {
     return this.deps.restores.drill(volume, from, 'manual', progress);
+  }
+
+  swarmExport(): Promise<SwarmDefinitions> {
+    return this.deps.swarm.export();
+  }
+
+  swarmRecreate(document: unknown, dryRun: boolean): Promise<RecreateReport> {
+    return this.deps.swarm.recreate(document, dryRun);
   }
 
   private known(volume: string): void {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseCronSchedule } from '../shared/cron-schedule';
 
 /**
  * Plugin settings come from the environment that `docker plugin set` controls. Secrets may also be given
@@ -24,6 +25,8 @@ export interface Settings {
   restoreSpecialBits: boolean;
   /** METRICS_ADDR: where `/metrics` and `/healthz` are served; undefined (the default) serves nothing. */
   metricsAddress?: ListenAddress;
+  /** SWARM_EXPORT_SCHEDULE: when a manager stores its Swarm's definitions on the targets; undefined: never. */
+  swarmExportSchedule?: string;
   paths: PluginPaths;
 }
 
@@ -86,6 +89,7 @@ export function loadSettings(env: Env = process.env): Settings {
     notifyLevel: text(env, 'NOTIFY_LEVEL', 'error') === 'info' ? 'info' : 'error',
     restoreSpecialBits: yesOrNo(env, 'RESTORE_SPECIAL_BITS', false),
     metricsAddress: listenAddress(env, 'METRICS_ADDR'),
+    swarmExportSchedule: schedule(env, 'SWARM_EXPORT_SCHEDULE'),
     paths: loadPaths(env),
   };
 }
@@ -148,6 +152,15 @@ export function readSecret(env: Env, name: (typeof SECRET_SETTINGS)[number]): st
 function text(env: Env, name: string, fallback: string): string {
   const value = env[name]?.trim();
   return value ? value : fallback;
+}
+
+function schedule(env: Env, name: string): string | undefined {
+  const raw = text(env, name, 'none');
+  try {
+    return parseCronSchedule(raw) ?? undefined;
+  } catch (error) {
+    throw new Error(`setting ${name}=${raw}: ${(error as Error).message}`);
+  }
 }
 
 function yesOrNo(env: Env, name: string, fallback: boolean): boolean {

@@ -7,7 +7,8 @@ export const PARTIAL_PREFIX = '.partial-';
 
 /**
  * Whether a file in a volume's folder is left from an interrupted run: a partial upload, a temporary
- * manifest, an archive without its manifest, or a manifest without its archive. `complete` holds the
+ * manifest, an archive without its manifest, or a manifest without its archive (a stored Swarm export is
+ * itself a .json: an archive, not a manifest). `complete` holds the
  * names of the archives that are complete.
  */
 export function isLeftover(name: string, complete: ReadonlySet<string>): boolean {
@@ -15,7 +16,7 @@ export function isLeftover(name: string, complete: ReadonlySet<string>): boolean
     name.startsWith(PARTIAL_PREFIX) ||
     /\.json\.tmp-/.test(name) ||
     (parseArchiveName(name) !== undefined && !complete.has(name)) ||
-    (name.endsWith('.json') && !complete.has(name.slice(0, -'.json'.length)))
+    (name.endsWith('.json') && parseArchiveName(name) === undefined && !complete.has(name.slice(0, -'.json'.length)))
   );
 }
 

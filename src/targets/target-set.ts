@@ -28,6 +28,7 @@ export const SFTP_ANY_HOST_KEY =
  */
 export class TargetSet implements TargetProvider {
   private readonly made = new Map<TargetName, Target>();
+  private readonly foldered = new Map<TargetName, Target>();
 
   constructor(
     private readonly localRoot: string,
@@ -53,10 +54,20 @@ export class TargetSet implements TargetProvider {
   }
 
   get(name: TargetName): Target {
+    let target = this.foldered.get(name);
+    if (!target) {
+      const made = this.atRoot(name);
+      target = this.folders ? new NodeFolderTarget(made, this.folders) : made;
+      this.foldered.set(name, target);
+    }
+    return target;
+  }
+
+  /** The target without node folders: its verbs take a folder relative to its root (`_swarm/NODE`). */
+  atRoot(name: TargetName): Target {
     let target = this.made.get(name);
     if (!target) {
-      const made = this.make(name);
-      target = this.folders ? new NodeFolderTarget(made, this.folders) : made;
+      target = this.make(name);
       this.made.set(name, target);
     }
     return target;

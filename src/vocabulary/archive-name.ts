@@ -1,16 +1,25 @@
 import type { Compression, Encryption } from './volume-options';
 
 const EXTENSIONS: Record<Compression, string> = { gzip: '.tar.gz', zstd: '.tar.zst', none: '.tar' };
-const ARCHIVE_NAME = /^(?<volume>.+)-(?<stamp>\d{8}T\d{6}Z)\.tar(?:\.gz|\.zst)?(?:\.gpg|\.age)?$/;
+/** Archives, and the Swarm definitions that SWARM_EXPORT_SCHEDULE stores like one (NODE-STAMP.swarm.json). */
+const ARCHIVE_NAME = /^(?<volume>.+)-(?<stamp>\d{8}T\d{6}Z)(?:\.tar(?:\.gz|\.zst)?(?:\.gpg|\.age)?|\.swarm\.json)$/;
 
 /** `VOLUME-YYYYMMDDTHHMMSSZ.tar.gz` (contract: Archives), always in UTC so names sort by time. */
 export function formatArchiveName(volume: string, createdAt: Date, compression: Compression, encryption: Encryption): string {
-  const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
   const suffix = encryption === 'none' ? '' : `.${encryption}`;
-  return `${volume}-${stamp}${EXTENSIONS[compression]}${suffix}`;
+  return `${volume}-${stampOf(createdAt)}${EXTENSIONS[compression]}${suffix}`;
 }
 
-/** The volume and time an archive name carries, or undefined when it is not one of ours. */
+/** `NODE-YYYYMMDDTHHMMSSZ.swarm.json`: a stored Swarm export, named and sorted like an archive. */
+export function formatSwarmExportName(node: string, createdAt: Date): string {
+  return `${node}-${stampOf(createdAt)}.swarm.json`;
+}
+
+function stampOf(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The volume (or node) and time an archive name carries, or undefined when it is not one of ours. */
 export function parseArchiveName(name: string): { volume: string; createdAt: Date } | undefined {
   const match = ARCHIVE_NAME.exec(name);
   if (!match?.groups) return undefined;

@@ -1,7 +1,7 @@
-import { validateDetailed } from 'node-cron';
 import type { RetentionPolicy } from '../vocabulary/retention-policy';
 import { parseRestoreSource } from '../vocabulary/restore-source';
 import { parseRetention } from './retention-option';
+import { parseCronSchedule } from '../shared/cron-schedule';
 import { DURATION_FORMS, parseDuration } from '../shared/duration';
 import type { Compression, Encryption, FullEvery, SnapshotMode, StopPolicy, TargetName, VolumeOptions } from '../vocabulary/volume-options';
 
@@ -105,18 +105,12 @@ function oneOf<T extends string>(value: OptionValue, accepted: readonly T[]): T 
   return value.text as T;
 }
 
-const SCHEDULE_FORMS = 'use a 5- or 6-field cron expression, @hourly, @daily, @weekly, @monthly or none';
-
 function parseSchedule(value: OptionValue): string | null {
-  if (value.text === 'none' || value.text === '') return null;
-  const macros = ['@hourly', '@daily', '@weekly', '@monthly'];
-  if (value.text.startsWith('@') && !macros.includes(value.text)) throw invalid(value, SCHEDULE_FORMS);
-  const result = validateDetailed(value.text);
-  if (!result.valid) {
-    const why = result.errors.map((error) => error.message).join('; ');
-    throw invalid(value, `${why}; ${SCHEDULE_FORMS}`);
+  try {
+    return parseCronSchedule(value.text);
+  } catch (error) {
+    throw invalid(value, (error as Error).message);
   }
-  return value.text.replace(/\s+/g, ' ');
 }
 
 function parseRetentionOption(value: OptionValue): RetentionPolicy {

@@ -12,6 +12,7 @@ import { VolumeActivity } from '../../src/runs/volume-activity';
 import { parseVolumeOptions } from '../../src/volumes/volume-options';
 import { type Encryption } from '../../src/vocabulary/volume-options';
 import type { Volume, VolumeRegistry } from '../../src/volumes/volume-registry';
+import type { SwarmExports } from '../../src/runs/swarm/swarm-exports';
 import { setUpRuns } from './runs-fixtures';
 
 /** An AdminService whose registry knows `w` (and `v`), over the runs of runs-fixtures.ts. */
@@ -52,7 +53,8 @@ async function setUp(encryption: Record<string, Encryption> = {}, stored: Stored
     readArchives: () => archives,
     usableTargets: () => ['local'],
   });
-  const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status });
+  // Swarm definitions play no part in restores.
+  const admin = new AdminService({ registry, backups: runs.backups, restores, status: runs.status, swarm: {} as SwarmExports });
   return { admin, runs, listed, opened: () => opened };
 }
 

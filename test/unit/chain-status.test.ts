@@ -3,7 +3,8 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { COMMANDS, type Invocation } from '../../src/cli/commands';
+import { COMMANDS } from '../../src/cli/commands';
+import type { Invocation } from '../../src/cli/command';
 import type { HostEngine } from '../../src/engine/host-engine';
 import { loadCliSettings } from '../../src/settings/settings';
 import { chainRecordFields } from '../../src/runs/backup/plan-archive-kind';
@@ -114,7 +115,7 @@ async function withFakePlugin(answer: unknown, work: (cli: (positionals: string[
   const { log } = console;
   const settings = loadCliSettings({ BACKUPVOL_SOCKET: socket });
   // The backups and backup commands never reach the engine.
-  const cli = (positionals: string[], json = false): Invocation => ({ positionals, json, all: false, settings, engine: {} as HostEngine });
+  const cli = (positionals: string[], json = false): Invocation => ({ positionals, json, all: false, dryRun: false, settings, engine: {} as HostEngine });
   console.log = (text: string) => void printed.push(text);
   try {
     await work(cli);
