@@ -111,7 +111,10 @@ export class VolumeRegistry implements VolumeDriver {
     return this.trashEmptying;
   }
 
-  /** Puts back the bind mounts of volumes that were mounted when the plugin last stopped. */
+  /**
+   * Puts back the bind mounts of volumes that were in use when the plugin last stopped (the engine takes
+   * the propagated mount down with the plugin); the others are bound again at their first Mount.
+   */
   async restoreMounts(): Promise<void> {
     for (const volume of this.volumes.values()) {
       if (volume.record.mountIds.length === 0) continue;
@@ -171,6 +174,9 @@ export class VolumeRegistry implements VolumeDriver {
       const volume: Volume = { record, options: parsed };
       this.volumes.set(name, volume);
       await this.observer?.volumeAdded(volume);
+      // Bound now, and kept bound until Remove: Mount then answers without spawning mount(8), which costs
+      // milliseconds. A bind that fails here is made again by Mount, which reports its error.
+      await this.ensureMounted(name).catch((error: Error) => this.deps.logger.warn(`Volume ${name}: bind mount deferred to Mount: ${error.message}`));
       this.deps.logger.info(`Created volume ${name}`, { options });
     });
   }
@@ -182,12 +188,12 @@ export class VolumeRegistry implements VolumeDriver {
    */
   async swapInRestored(name: string): Promise<string> {
     return this.lock.run(name, async () => {
-      const volume = this.required(name);
+      this.required(name);
       await this.unbindIfMounted(name);
       try {
         return await this.deps.store.swapInRestored(name);
       } finally {
-        if (volume.record.mountIds.length > 0) await this.ensureMounted(name);
+        await this.ensureMounted(name);
       }
     });
   }
@@ -230,8 +236,8 @@ export class VolumeRegistry implements VolumeDriver {
       }
       if (volume.record.mountIds.length > 0) {
         this.deps.logger.warn(`Volume ${name}: dropping mount(s) left from before the plugin restarted: ${volume.record.mountIds.join(', ')}`);
-        await this.unbindIfMounted(name);
       }
+      await this.unbindIfMounted(name);
       await this.observer?.volumeRemoved(name);
       await this.deps.store.delete(name);
       // An empty directory once unbound; anything else there is not ours to delete.
@@ -259,7 +265,7 @@ export class VolumeRegistry implements VolumeDriver {
       const volume = this.required(name);
       this.confirmedMountIds.delete(mountId);
       const remaining = volume.record.mountIds.filter((id) => id !== mountId);
-      if (remaining.length === 0) await this.unbindIfMounted(name);
+      // The bind stays (see create): the next Mount is bookkeeping only.
       if (remaining.length !== volume.record.mountIds.length) await this.saveMountIds(volume, remaining);
     });
   }

@@ -52,6 +52,10 @@ describe('containers sharing a backupvol volume', { timeout: 300_000 }, () => {
     assert.equal(await readFile(join(dataDir, 'first.txt'), 'utf8'), 'from-first\n');
 
     await docker(['rm', '-f', first]);
-    assert.ok(!(await isMountOf(mountpoint, dataDir)), `${mountpoint} is unmounted once no container uses it`);
+    // The bind stays while the volume exists (Mount is then bookkeeping only); Status says it is unused.
+    assert.equal((await inspectVolume(volume)).Status?.mounted, false);
+    assert.ok(await isMountOf(mountpoint, dataDir), `${mountpoint} stays bound to the data folder`);
+    await docker(['volume', 'rm', volume]);
+    assert.ok(!(await isMountOf(mountpoint, dataDir)), `${mountpoint} is unbound once the volume is removed`);
   });
 });

@@ -58,20 +58,34 @@ describe('VolumeRegistry', () => {
     assert.equal(await readFile(join(dataDir, 'volumes', 'alpha', 'data', 'kept'), 'utf8'), 'x');
   });
 
-  it('stays mounted until the last mount ID leaves, and a repeated ID counts once', async () => {
+  it('binds at create, keeps the bind across mounts and unmounts, and counts a repeated ID once', async () => {
     const { registry, mounter, dataDir } = await setUp();
     await registry.create('alpha', {});
     const target = join(dataDir, 'mnt', 'alpha');
+    assert.deepEqual(mounter.calls, [`bind ${target}`], 'bound at create, so that Mount spawns nothing');
     assert.equal(await registry.mount('alpha', 'one'), target);
     await registry.mount('alpha', 'two');
     await registry.mount('alpha', 'two');
-    assert.deepEqual(mounter.calls, [`bind ${target}`]);
+    assert.deepEqual((await registry.get('alpha')).Status.mounted, true);
     await registry.unmount('alpha', 'one');
-    assert.ok(mounter.mounted.has(target));
     await registry.unmount('alpha', 'two');
-    assert.ok(!mounter.mounted.has(target));
-    assert.deepEqual(mounter.calls, [`bind ${target}`, `unbind ${target}`]);
     await registry.unmount('alpha', 'unknown');
+    assert.equal((await registry.get('alpha')).Status.mounted, false);
+    assert.ok(mounter.mounted.has(target), 'still bound when no container uses it');
+    await registry.mount('alpha', 'three');
+    assert.deepEqual(mounter.calls, [`bind ${target}`]);
+    await registry.unmount('alpha', 'three');
+    await registry.remove('alpha');
+    assert.deepEqual(mounter.calls, [`bind ${target}`, `unbind ${target}`], 'unbound at remove');
+  });
+
+  it('binds at Mount when the bind is gone (the engine took it down with the plugin)', async () => {
+    const { registry, mounter, dataDir } = await setUp();
+    await registry.create('alpha', {});
+    const target = join(dataDir, 'mnt', 'alpha');
+    mounter.mounted.delete(target);
+    await registry.mount('alpha', 'one');
+    assert.deepEqual(mounter.calls, [`bind ${target}`, `bind ${target}`]);
   });
 
   it('refuses to remove a mounted volume, then removes it with its data', async () => {
