@@ -314,7 +314,7 @@ export class VolumeRegistry implements VolumeDriver {
 
   private async saveMountIds(volume: Volume, mountIds: string[]): Promise<void> {
     const record = { ...volume.record, mountIds };
-    await this.deps.store.save(record);
+    await this.deps.store.saveMountIds(record.name, mountIds);
     this.volumes.set(record.name, { ...volume, record });
   }
 

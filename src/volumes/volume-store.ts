@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { syncDirectory, writeFileAtomically } from '../shared/atomic-file';
 
@@ -14,6 +14,9 @@ export interface VolumeRecord {
 }
 
 const RECORD_FILE = 'volume.json';
+/** The live mount IDs (saveMountIds); records written before it existed hold them in mountIds. */
+const MOUNTS_FILE = 'mounts.json';
+let mountWrites = 0;
 
 /**
  * One folder per volume under `<dataDir>/volumes/<name>`: `volume.json` beside the `data/` tree. The record
@@ -114,14 +117,23 @@ export class VolumeStore {
   }
 
   async read(name: string): Promise<VolumeRecord | undefined> {
-    let text: string;
+    const text = await readIfPresent(join(this.volumesDir, name, RECORD_FILE));
+    if (text === undefined) return undefined;
+    const record = parseRecord(name, text);
+    const mountIds = await this.readMountIds(name);
+    return mountIds === undefined ? record : { ...record, mountIds };
+  }
+
+  /** Undefined when there is no mounts file yet; an unreadable one (a power loss) is no mount. */
+  private async readMountIds(name: string): Promise<string[] | undefined> {
+    const text = await readIfPresent(join(this.volumesDir, name, MOUNTS_FILE));
+    if (text === undefined) return undefined;
     try {
-      text = await readFile(join(this.volumesDir, name, RECORD_FILE), 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw error;
+      const ids = JSON.parse(text) as unknown;
+      return Array.isArray(ids) ? [...new Set(ids.map(String))] : [];
+    } catch {
+      return [];
     }
-    return parseRecord(name, text);
   }
 
   /**
@@ -142,12 +154,34 @@ export class VolumeStore {
   }
 
   /**
+   * The live mount IDs, beside the record and without fsync: Mount waits for this write, and an fsync is
+   * most of its time. A killed plugin loses nothing (the page cache holds the rename); a power loss may
+   * lose the file, and then it is read as no mount at all, which is the truth after a reboot (no container
+   * of before runs). The record itself, which holds the options, is still written durably.
+   */
+  async saveMountIds(name: string, mountIds: readonly string[]): Promise<void> {
+    const path = join(this.volumesDir, name, MOUNTS_FILE);
+    const temporary = `${path}.tmp-${process.pid}-${++mountWrites}`;
+    await writeFile(temporary, `${JSON.stringify(mountIds)}\n`, { mode: 0o600 });
+    await rename(temporary, path);
+  }
+
+  /**
    * The record and the data go together, in one rename into the trash: quick whatever the size, and a
    * crash leaves either the whole volume or none of it. emptyTrash() deletes the tree.
    */
   async delete(name: string): Promise<void> {
     await this.moveToTrash(join(this.volumesDir, name));
     await syncDirectory(this.volumesDir);
+  }
+}
+
+async function readIfPresent(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

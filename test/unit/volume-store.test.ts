@@ -32,6 +32,21 @@ describe('VolumeStore', () => {
     assert.deepEqual(saved.mountIds, ['m19']);
   });
 
+  it('keeps the live mount IDs in mounts.json: they win over the record, and a torn file is no mount', async () => {
+    const dir = await makeTempDir('store');
+    const store = new VolumeStore(dir);
+    // A record from before mounts.json holds its mount IDs itself.
+    await store.create(record('alpha', ['old']));
+    assert.deepEqual((await store.read('alpha'))?.mountIds, ['old']);
+    for (let i = 0; i < 5; i++) await store.saveMountIds('alpha', [`m${i}`, `m${i}`]);
+    assert.deepEqual((await new VolumeStore(dir).read('alpha'))?.mountIds, ['m4']);
+    assert.deepEqual((await readdir(join(dir, 'volumes', 'alpha'))).sort(), ['data', 'mounts.json', 'volume.json'], 'no temporary file left');
+    assert.deepEqual((await store.read('alpha'))?.options, record('alpha').options, 'the record is untouched');
+    // What a power loss can leave of a write without fsync: an empty file.
+    await writeFile(join(dir, 'volumes', 'alpha', 'mounts.json'), '');
+    assert.deepEqual((await store.read('alpha'))?.mountIds, []);
+  });
+
   it('keeps mount IDs a set even if the file repeats one', async () => {
     const dir = await makeTempDir('store');
     const store = new VolumeStore(dir);
