@@ -44,23 +44,25 @@ export const e2eSection: BenchSection = {
     await checkEngineRoom(context.corpus.bytes, context.runs);
     const started = performance.now();
     const prefix = benchPrefix();
-    const volumes = { single: `${prefix}full`, chain: `${prefix}chain` };
+    const volumes = { single: `${prefix}full`, zstd: `${prefix}zstd`, chain: `${prefix}chain` };
     try {
       // A fresh plugin process: its VmRSS is the idle figure, and no earlier run's peak lingers.
       await installFreshPlugin();
       await sleep(IDLE_SETTLE_MS);
       const idle = await pluginMemory();
       await createFilledVolume(volumes.single, context.corpus.dir, []);
+      await createFilledVolume(volumes.zstd, context.corpus.dir, ['backup-compression=zstd']);
       await createFilledVolume(volumes.chain, context.corpus.dir, [`backup-full-every=${FULL_EVERY}`]);
       const restic = await ResticReference.ifInstalled(context.workDir);
       // The first run writes the whole mirror: no file creation may pay for an earlier section's deletions.
       await sleep(Math.max(0, started + INODE_REUSE_DELAY_MS - performance.now()));
       const fullVolumeRuns = await singleVolumeRuns(context, volumes.single, `${prefix}app`);
+      const zstdRuns = [await measuredRun('first run, zstd', volumes.zstd, context), await measuredRun('nothing changed, zstd', volumes.zstd, context)];
       const chain = await chainRuns(context, volumes.chain, restic);
       const newest = chain.laterIncrementals[chain.laterIncrementals.length - 1].record;
       const restores = await restoreRounds(context, prefix, volumes.chain, chain.chainFull.run.record, newest);
       const resticVersion = restic ? ResticReference.version() : undefined;
-      return e2eReport(context, { idleRssKiB: idle.rssKiB, fullVolumeRuns, ...chain, restores, restic: resticVersion });
+      return e2eReport(context, { idleRssKiB: idle.rssKiB, fullVolumeRuns, zstdRuns, ...chain, restores, restic: resticVersion });
     } finally {
       await removeObjectsWithPrefix(prefix);
     }
