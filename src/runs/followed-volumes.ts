@@ -78,7 +78,7 @@ export class FollowedVolumes implements VolumeObserver {
     this.deps.scheduler.remove(name);
     this.deps.drillScheduler?.remove(name);
     this.volumes.delete(name);
-    this.deps.states.forget(name);
+    await this.deps.states.forget(name);
     this.deps.counts?.forget(name);
     this.missed.delete(name);
     const staging = join(this.deps.stagingRoot, name);

@@ -54,8 +54,13 @@ export class RunStates {
     return state;
   }
 
-  forget(volume: string): void {
+  /**
+   * Drops the volume's state, and resolves once a write already under way is done: the volume's folder
+   * goes next, and a late write would make it again.
+   */
+  async forget(volume: string): Promise<void> {
     this.states.delete(volume);
+    await this.writes.run(volume, async () => undefined);
   }
 
   /** Merges `change` into the volume's state and saves it; a volume no longer followed is left alone. */

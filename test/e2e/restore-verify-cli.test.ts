@@ -106,7 +106,7 @@ describe('restore, verify and the backupvol CLI', { timeout: 900_000 }, () => {
       const status = await backupStatus(volume);
       assert.equal((status as unknown as { lastRestore: RunResult }).lastRestore.result, 'success');
       const leftovers = (await readdir(hostVolumeDir(volume))).sort();
-      assert.deepEqual(leftovers, ['data', 'run-state.json', 'volume.json'], 'no staging or previous tree is left');
+      assert.deepEqual(leftovers, ['data', 'mounts.json', 'run-state.json', 'volume.json'], 'no staging or previous tree is left');
     } finally {
       await rm(backedUp, { recursive: true, force: true });
     }
