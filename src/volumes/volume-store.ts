@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { syncDirectory, writeFileAtomically } from '../shared/atomic-file';
 
@@ -16,7 +16,6 @@ export interface VolumeRecord {
 const RECORD_FILE = 'volume.json';
 /** The live mount IDs (saveMountIds); records written before it existed hold them in mountIds. */
 const MOUNTS_FILE = 'mounts.json';
-let mountWrites = 0;
 
 /**
  * One folder per volume under `<dataDir>/volumes/<name>`: `volume.json` beside the `data/` tree. The record
@@ -160,10 +159,7 @@ export class VolumeStore {
    * of before runs). The record itself, which holds the options, is still written durably.
    */
   async saveMountIds(name: string, mountIds: readonly string[]): Promise<void> {
-    const path = join(this.volumesDir, name, MOUNTS_FILE);
-    const temporary = `${path}.tmp-${process.pid}-${++mountWrites}`;
-    await writeFile(temporary, `${JSON.stringify(mountIds)}\n`, { mode: 0o600 });
-    await rename(temporary, path);
+    await writeFileAtomically(join(this.volumesDir, name, MOUNTS_FILE), `${JSON.stringify(mountIds)}\n`, { durable: false });
   }
 
   /**

@@ -7,10 +7,11 @@ import { MASK } from '../../src/engine/redact-spec';
 import { exportSwarmDefinitions, type SwarmSources } from '../../src/runs/swarm/export-definitions';
 import { recreateSwarmDefinitions } from '../../src/runs/swarm/recreate-definitions';
 import { storeSwarmExport, SWARM_FOLDER } from '../../src/runs/swarm/stored-exports';
-import { heldReplicasOf, targetsOfVolumes } from '../../src/runs/swarm/swarm-exports';
+import { heldReplicasOf, SwarmExports, targetsOfVolumes } from '../../src/runs/swarm/swarm-exports';
 import { loadSettings } from '../../src/settings/settings';
 import { LocalTarget } from '../../src/targets/local-target';
 import { parseSwarmDefinitions, type ConfigDefinition, type NetworkDefinition, type SecretDefinition, type ServiceDefinition } from '../../src/vocabulary/swarm-definitions';
+import { capturingLogger } from '../helpers/capturing-logger';
 import { makeTempDir } from '../helpers/temp-dir';
 
 const MANAGER: SwarmInfo = { active: true, manager: true, nodeName: 'node-1' };
@@ -218,6 +219,24 @@ describe('SWARM_EXPORT_SCHEDULE: stored exports', () => {
     const manifest = JSON.parse(await readFile(join(folder, 'node-1-20261203T030000Z.swarm.json.json'), 'utf8')) as { fileCount: number; options: { contents: string } };
     assert.equal(manifest.fileCount, 4);
     assert.equal(manifest.options.contents, '1 service, 1 network, 1 config, 1 secret');
+  });
+
+  it('a scheduled run on a manager asks the engine once and stores; on a worker it stores nothing and says why', async () => {
+    const root = await makeTempDir('swarm-scheduled');
+    const target = new LocalTarget(root);
+    let asked = 0;
+    const run = async (info: SwarmInfo) => {
+      const { logger, lines } = capturingLogger();
+      const counted = { ...sources(clusterWithWeb()), docker: { swarmInfo: async () => (asked++, info) } };
+      const exports = new SwarmExports({ sources: counted, exportTargets: () => [target], retention: () => ({ kind: 'keep-all' }), logger });
+      await exports.runScheduled(new Date('2026-12-03T04:00:00Z'));
+      return lines.join('');
+    };
+    assert.match(await run({ active: true, manager: false, nodeName: 'w1' }), /skipped, w1 is a worker node/);
+    assert.deepEqual(await readdir(root), []);
+    asked = 0;
+    assert.match(await run(MANAGER), /Stored the swarm's definitions \(1 service, 1 network, 1 config, 1 secret\) on local as _swarm\/node-1\/node-1-20261203T040000Z\.swarm\.json/);
+    assert.equal(asked, 1);
   });
 
   it('goes to the targets the volumes use, or the local folder when there is none', () => {

@@ -1,4 +1,4 @@
-import type { DockerApi, SwarmDefinitionsApi } from '../../engine/docker-api';
+import type { DockerApi, SwarmDefinitionsApi, SwarmInfo } from '../../engine/docker-api';
 import { redactSpec } from '../../engine/redact-spec';
 import { SWARM_DEFINITIONS_FORMAT, type ServiceDefinition, type SwarmDefinitions } from '../../vocabulary/swarm-definitions';
 import { requireManager } from './require-manager';
@@ -16,10 +16,11 @@ export interface SwarmSources {
 /**
  * The cluster's definitions as one document. Service specs and labels are masked as manifests mask them
  * (redact-spec.ts), environment values were left out already; config data is kept (recreate needs it, and
- * Swarm keeps secrets, not configs, for what is secret).
+ * Swarm keeps secrets, not configs, for what is secret). `known`: the node's Swarm membership when the
+ * caller has just asked for it.
  */
-export async function exportSwarmDefinitions(sources: SwarmSources, now: Date = new Date()): Promise<SwarmDefinitions> {
-  const info = await sources.docker.swarmInfo();
+export async function exportSwarmDefinitions(sources: SwarmSources, now: Date = new Date(), known?: SwarmInfo): Promise<SwarmDefinitions> {
+  const info = known ?? (await sources.docker.swarmInfo());
   requireManager(info, 'backupvol swarm export');
   const { definitions } = sources;
   const [networks, configs, secrets, services, held] = await Promise.all([

@@ -42,7 +42,7 @@ export class SwarmExports {
         logger.info(`SWARM_EXPORT_SCHEDULE: skipped, ${info.nodeName} is a worker node (a manager exports the swarm)`);
         return;
       }
-      const document = await exportSwarmDefinitions(this.deps.sources, now);
+      const document = await exportSwarmDefinitions(this.deps.sources, now, info);
       const stored = await storeSwarmExport(this.deps.exportTargets(), document, this.deps.retention(), now);
       for (const { target, path, error, pruned } of stored) {
         if (error !== undefined) logger.error(`Storing the swarm's definitions on ${target} failed: ${error}`);
