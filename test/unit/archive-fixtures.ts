@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, chown, link, lstat, mkdir, readdir, readFile, readlink, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, link, lstat, lutimes, mkdir, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { createArchive, type ArchiveResult } from '../../src/archive/create-archive';
@@ -18,7 +18,6 @@ export async function buildVolume(root: string): Promise<void> {
   await mkdir(join(root, 'empty-dir'));
   await chmod(join(root, 'empty-dir'), 0o750);
   await writeFile(join(root, 'hello.txt'), 'hello, volume\n');
-  await utimes(join(root, 'hello.txt'), FIXED_MTIME, FIXED_MTIME);
   await writeFile(join(root, 'secret.key'), 'not for everyone\n', { mode: 0o600 });
   await chmod(join(root, 'secret.key'), 0o600);
   await writeFile(join(root, 'run.sh'), '#!/bin/sh\necho hi\n');
@@ -38,6 +37,19 @@ export async function buildVolume(root: string): Promise<void> {
     await writeFile(join(root, 'owned.txt'), 'owned by a container user\n');
     await chown(join(root, 'owned.txt'), 1234, 5678);
   }
+  await pinMtimes(root);
+}
+
+/**
+ * Gives every entry one old mtime, deepest first so that no later change touches a directory again.
+ * With mtimes of "now", a tree built in one second and restored in the next would differ, and a restore
+ * that failed to set mtimes at all would still pass within the same second.
+ */
+async function pinMtimes(path: string): Promise<void> {
+  if ((await lstat(path)).isDirectory()) {
+    for (const name of await readdir(path)) await pinMtimes(join(path, name));
+  }
+  await lutimes(path, FIXED_MTIME, FIXED_MTIME);
 }
 
 function pseudoText(size: number): string {
