@@ -1,7 +1,7 @@
 import type { ArchiveRow, VolumeRow } from '../runs/admin-service';
 import type { DrillRecord, RestoreRecord, RunRecord, VerifyRecord } from '../vocabulary/run-record';
 import { describePhases } from '../vocabulary/run-phases';
-import { describeContainerStop } from '../vocabulary/container-stop';
+import { describeContainerStop, type ContainerStop } from '../vocabulary/container-stop';
 import { parseOwnRestoreSource } from '../vocabulary/restore-source';
 import { assertValidVolumeName } from '../vocabulary/volume-name';
 import { formatBytes, formatDuration, formatTable, formatTime } from '../shared/format';
@@ -68,8 +68,7 @@ export const COMMANDS: Record<string, Command> = {
         record.result === 'success'
           ? `Backed up ${volume} as ${record.archive} (${formatBytes(record.bytes ?? 0)}${chainNote(record)}, downtime ${formatDuration(record.downtimeMs)})` +
             (record.phases ? `\ntook ${formatDuration(record.durationMs)}: ${describePhases(record.phases)}` : '') +
-            (record.stops?.length ? `\nstopped: ${record.stops.map(describeContainerStop).join(', ')}` : '') +
-            (record.warning ? `\nwarning: ${record.warning}` : '')
+            stopLines(record)
           : `Backup of ${volume} failed: ${record.error}`,
       );
       return record.result === 'success' ? EXIT.ok : EXIT.failed;
@@ -205,10 +204,16 @@ function chainNote(record: RunRecord): string {
   return `, incremental on ${record.base}, chain ${formatBytes(record.chainBytes ?? 0)}`;
 }
 
+/** How the stopped containers went down, and the run's warning, each on a line of its own. */
+function stopLines(record: { stops?: ContainerStop[]; warning?: string }): string {
+  return (record.stops?.length ? `\nstopped: ${record.stops.map(describeContainerStop).join(', ')}` : '') + (record.warning ? `\nwarning: ${record.warning}` : '');
+}
+
 function reportRestore(json: boolean, volume: string, record: RestoreRecord): number {
   print(json, { volume, ...record }, () =>
     record.result === 'success'
-      ? `Restored ${volume} from ${record.archive} (${record.fileCount} files, downtime ${formatDuration(record.downtimeMs ?? 0)})`
+      ? `Restored ${volume} from ${record.archive} (${record.fileCount} files, downtime ${formatDuration(record.downtimeMs ?? 0)})` +
+        stopLines(record)
       : `Restore of ${volume} failed: ${record.error}`,
   );
   return record.result === 'success' ? EXIT.ok : EXIT.failed;

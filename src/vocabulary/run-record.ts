@@ -61,7 +61,11 @@ export interface RestoreRecord {
   /** How long the stopped containers were down (the swap), when any were. */
   downtimeMs?: number;
   stopped: string[];
+  /** How each stopped container went down, as in RunRecord.stops. */
+  stops?: ContainerStop[];
   scaled?: string[];
+  /** Containers that had to be killed, in words. */
+  warning?: string;
   error?: string;
 }
 

@@ -77,4 +77,23 @@ describe("stopping honours each container's stop signal and stop timeout", { tim
     assert.equal((await readFile(join(hostVolumeDir(volume), 'data', 'got-signal'), 'utf8')).trim(), 'usr1');
     assert.ok(await isRunning(app), 'the app runs again');
   });
+
+  it('a restore over the volume reports its stops the same way', async () => {
+    const volume = `${prefix}deaf-restore`;
+    const app = `${prefix}deaf-restore-app`;
+    await docker(['volume', 'create', '-d', PLUGIN, '-o', 'backup-stop=none', volume]);
+    await docker(['run', '-d', '--name', app, '--stop-timeout', '2', '-v', `${volume}:/data`, TEST_IMAGE, ...DEAF_TO_TERM]);
+    const backup = await backupvolJson<StopRecord>(['backup', volume]);
+    assert.equal(backup.result, 'success', backup.error);
+
+    // Attached containers always stop for the swap, whatever backup-stop says.
+    const outcome = await backupvolCli(['restore', volume]);
+    assert.equal(outcome.code, 0, outcome.stderr + outcome.stdout);
+    assert.match(outcome.stdout, new RegExp(`stopped: ${app} ignored SIGTERM and was killed after 2 s`));
+    const restore = (await backupStatus(volume)).lastRestore as unknown as StopRecord;
+    assert.equal(restore.result, 'success', restore.error);
+    assert.equal(restore.stops?.[0]?.killed, true);
+    assert.match(restore.warning ?? '', new RegExp(`${app} ignored SIGTERM and was killed after 2 s`));
+    assert.ok(await isRunning(app), 'the app runs again');
+  });
 });

@@ -25,6 +25,8 @@ export interface BackupStatus {
   running: boolean;
   quiesced: boolean | null;
   lastRun: LastRunStatus | null;
+  /** The last restore's record (RestoreRecord), when the volume had one. */
+  lastRestore?: Record<string, unknown>;
 }
 
 export async function backupStatus(volume: string): Promise<BackupStatus> {

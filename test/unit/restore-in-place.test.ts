@@ -63,9 +63,21 @@ describe('restoreInPlace', () => {
     assert.equal(record.archive, archive);
     assert.deepEqual(record.stopped, ['app']);
     assert.deepEqual(docker.calls, ['stop app', 'start app']);
+    assert.deepEqual(record.stops?.map(({ container, signal, killed }) => ({ container, signal, killed })), [{ container: 'app', signal: 'SIGTERM', killed: false }]);
+    assert.equal(record.warning, undefined);
     assert.deepEqual(await readdir(data), ['file.txt']);
     assert.equal(await readFile(join(data, 'file.txt'), 'utf8'), 'backed up');
     assert.deepEqual((await readdir(join(store.volumesDir, 'v'))).sort(), ['data', 'volume.json']);
+  });
+
+  it('says which container ignored its stop signal and was killed after its own timeout', async () => {
+    const { docker, deps, request } = await setUp();
+    docker.ownStopSettings.set('app', { signal: 'SIGINT', timeoutSeconds: 1 });
+    docker.ignoreStopSignal.add('app');
+    const record = await restoreInPlace({ ...deps, stopTimeoutSeconds: undefined }, request);
+    assert.equal(record.result, 'success', record.error);
+    assert.equal(record.stops?.[0]?.killed, true);
+    assert.equal(record.warning, 'app ignored SIGINT and was killed after 1 s');
   });
 
   it('keeps the old content when a container refuses to stop', async () => {

@@ -6,6 +6,7 @@ import { planFromEngine, quiesceTimeouts, type StopTimeouts } from '../../engine
 import { stopContainers } from '../../engine/stop-containers';
 import type { StopJournal } from '../../engine/stop-journal';
 import type { RestoreRecord } from '../../vocabulary/run-record';
+import { killedContainersWarning, type ContainerStop } from '../../vocabulary/container-stop';
 import type { ArchiveSource } from '../../targets/target-reader';
 import type { VolumeOptions } from '../../vocabulary/volume-options';
 import type { VolumeEncryption } from './archive-encryption';
@@ -71,7 +72,18 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
       const plan = await planFromEngine(docker, { volume, policy: 'attached', stopLabel: request.options?.stopLabel ?? 'true' });
       record.stopped = plan.stop.map((stop) => stop.name);
       record.scaled = plan.scale.map((scale) => scale.name);
-      const resume = await stopContainers({ ...quiesceTimeouts(deps), docker, journal, volume, stops: plan.stop, scales: plan.scale, logger });
+      const stops: ContainerStop[] = [];
+      const resume = await stopContainers({
+        ...quiesceTimeouts(deps),
+        docker,
+        journal,
+        volume,
+        stops: plan.stop,
+        scales: plan.scale,
+        onStopped: (stop) => stops.push(stop),
+        logger,
+      });
+      if (stops.length > 0) Object.assign(record, { stops, warning: killedContainersWarning(stops) });
       const stoppedAt = Date.now();
       try {
         previous = await request.swapIn();
