@@ -1,4 +1,5 @@
 import type { RestoreRecord, RunRecord } from '../src/vocabulary/run-record';
+import { RUN_PHASES } from '../src/vocabulary/run-phases';
 import { describeCorpus } from './corpus';
 import { FULL_EVERY, IDLE_SETTLE_MS, INCREMENTALS, type TimedRun } from './e2e-engine';
 import { REFERENCE_NAMES, type ArchiveReference } from './e2e-references';
@@ -64,6 +65,8 @@ export function e2eReport(context: BenchContext, results: E2eResults): SectionRe
     '',
     runTables(results),
     '',
+    phaseTable(results),
+    '',
     restoreTables(context, results.restores),
     '',
     `Plugin RSS: ${kib(results.idleRssKiB)} idle (VmRSS of its Node process ${seconds(IDLE_SETTLE_MS)} after ` +
@@ -71,7 +74,9 @@ export function e2eReport(context: BenchContext, results: E2eResults): SectionRe
       `${kib(restorePeak(results))} during a restore. The peak is VmHWM of that process, reset (clear_refs) ` +
       'before each CLI call and read after it; the compressors it spawns are not counted. Wall: from the shell, ' +
       'the host CLI included; run record: the duration the plugin records for the run; downtime: what the run ' +
-      'record reports (the stopped sync pass, with or without containers to stop).',
+      'record reports, from asking the containers to stop until they run again (the stopped sync pass alone ' +
+      'when none is attached). The attached container is `sh` waiting on a background `sleep`, so it exits on ' +
+      'SIGTERM at once; phases: the run record\'s timings of each phase.',
     '',
     results.restic
       ? `restic: ${results.restic}; \`restic backup\` of the chain volume, initial before its full run, incremental before its first incremental.`
@@ -132,6 +137,14 @@ function runTables(results: E2eResults): string {
     '',
     markdownTable(['run', `/ ${REFERENCE_NAMES.pigz}`, `/ ${REFERENCE_NAMES.zstd}`, '/ `restic backup`', 'archive / full archive'], ratioRows),
   ].join('\n');
+}
+
+/** Where each run's time went (ms per phase, from its run record): the phases that ran in any of them. */
+function phaseTable(results: E2eResults): string {
+  const runs = measuredRuns(results);
+  const phases = RUN_PHASES.filter((phase) => runs.some(({ run }) => run.record.phases?.[phase] !== undefined));
+  const rows = runs.map(({ label, run }) => [label, ...phases.map((phase) => String(run.record.phases?.[phase] ?? ''))]);
+  return markdownTable(['phases (ms)', ...phases], rows);
 }
 
 function restoreRatio(restores: RestoreRound[]): number {

@@ -6,13 +6,13 @@ import { HOST_ARCHIVE_DIR } from '../helpers/archives';
 import { docker } from '../helpers/docker-cli';
 import { backupvolCli, backupvolJson } from '../helpers/host-cli';
 import { installFreshPlugin, PLUGIN } from '../helpers/plugin';
-import { TEST_IMAGE, assertTestImage } from '../helpers/test-image';
+import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { useUniquePrefix } from '../helpers/unique-prefix';
 
 const PRE = 'docker-volume-backup.archive-pre';
 const SECRET = 'Kq7-e2e-never-recorded';
 /** IDLE (test-image.ts) with a credential among the container's Cmd arguments ($1 of the script). */
-const IDLE_WITH_ARGS = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done', 'idle', `--password=${SECRET}`];
+const IDLE_WITH_ARGS = [...IDLE, 'idle', `--password=${SECRET}`];
 
 interface RunResult {
   result: string;

@@ -12,7 +12,9 @@ export async function assertTestImage(): Promise<void> {
 }
 
 /**
- * A container command that idles but, unlike a bare `sleep` as PID 1, exits on SIGTERM: `docker stop`
- * then takes milliseconds instead of the whole stop timeout.
+ * A container command that idles but, unlike a bare `sleep` as PID 1, exits on SIGTERM at once, as a
+ * service does: `docker stop` then takes milliseconds instead of the whole stop timeout. The sleep runs in
+ * the background because sh runs a trap only once its foreground command is done: with `sleep 0.2` in the
+ * foreground, every stop took up to 200 ms more.
  */
-export const IDLE = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 0.2; done'];
+export const IDLE = ['sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1 & wait $!; done'];
