@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../shared/logger';
 import type { RunTrigger } from '../vocabulary/run-record';
@@ -7,6 +6,7 @@ import type { RunCounts } from './run-counts';
 import type { RunGate } from './run-gate';
 import type { RunStates } from './run-state';
 import type { VolumeScheduler } from './volume-scheduler';
+import { removeTree } from '../shared/remove-tree';
 
 export interface FollowedVolumesDeps {
   scheduler: VolumeScheduler;
@@ -82,7 +82,7 @@ export class FollowedVolumes implements VolumeObserver {
     this.deps.counts?.forget(name);
     this.missed.delete(name);
     const staging = join(this.deps.stagingRoot, name);
-    await (this.deps.discardTree ? this.deps.discardTree(staging) : rm(staging, { recursive: true, force: true }));
+    await (this.deps.discardTree ? this.deps.discardTree(staging) : removeTree(staging));
   }
 
   /** A drill that comes due while the last one still runs is skipped and logged. */

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../shared/logger';
 import type { PhaseTimer } from '../shared/phase-timer';
@@ -8,6 +7,7 @@ import type { SnapshotMode } from '../vocabulary/volume-options';
 import type { SpaceProbes } from './check-room';
 import type { StagingLayout } from './staging-layout';
 import { describeSyncStats, startMirrorPasses, syncMirror, type SyncStats } from './sync-mirror';
+import { removeTree } from '../shared/remove-tree';
 
 export interface SnapshotRequest {
   mode: SnapshotMode;
@@ -70,7 +70,7 @@ export async function syncSnapshot(request: SnapshotRequest, layout: StagingLayo
 /** copy: copies the whole volume into a fresh staging tree while the containers are stopped. */
 export async function copySnapshot(request: SnapshotRequest, layout: StagingLayout): Promise<Snapshot> {
   const { source, exclude, logger } = request;
-  const removeCopy = () => rm(layout.copy, { recursive: true, force: true });
+  const removeCopy = () => removeTree(layout.copy);
   try {
     logger?.info(`Copying ${source} to ${layout.copy} while the containers are stopped`);
     const { result: copied, downtimeMs } = await whileQuiesced(request, () => syncMirror({ source, mirror: layout.copy, exclude }));

@@ -1,5 +1,6 @@
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeTree } from '../shared/remove-tree';
 
 export interface StagingLayout {
   /** The sync mirror, kept from one run to the next. */
@@ -21,7 +22,7 @@ export async function prepareStaging(input: { stagingDir: string; keepMirror: bo
   await mkdir(input.stagingDir, { recursive: true });
   for (const name of await readdir(input.stagingDir)) {
     if ((input.keepMirror && name === 'mirror') || name === CHAIN_FOLDER) continue;
-    await rm(join(input.stagingDir, name), { recursive: true, force: true });
+    await removeTree(join(input.stagingDir, name));
   }
   return layout;
 }

@@ -1,7 +1,7 @@
-import { rm } from 'node:fs/promises';
 import { checkRoomForCopy, SYSTEM_SPACE_PROBES, type RoomVerdict } from './check-room';
 import { copySnapshot, directSnapshot, syncSnapshot, type Snapshot, type SnapshotRequest } from './snapshot';
 import { prepareStaging } from './staging-layout';
+import { removeTree } from '../shared/remove-tree';
 
 /**
  * Takes a consistent snapshot of a volume in the requested mode, stopping the containers through
@@ -18,7 +18,7 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<Snapshot> 
     const reason = `${room.reason}; took a direct snapshot instead`;
     request.logger?.warn(`Snapshot of ${request.source}: ${reason}`);
     // A mirror that cannot be brought up to date only holds disk that the containers may need.
-    await rm(layout.mirror, { recursive: true, force: true });
+    await removeTree(layout.mirror);
     return directSnapshot(request, { reason });
   }
   const staged = request.mode === 'sync' ? layout.mirror : layout.copy;
@@ -29,7 +29,7 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<Snapshot> 
     // The room check passed, but the volume grew meanwhile, or the staging filesystem filled up from
     // elsewhere: the containers are running again (whileQuiesced), and a partial copy would only keep
     // the disk full and be counted as already copied by the next room check.
-    await rm(staged, { recursive: true, force: true });
+    await removeTree(staged);
     const reason = `the staging folder ran out of room during the ${request.mode} pass (${(error as Error).message}); removed the partial ${request.mode === 'sync' ? 'mirror' : 'copy'} and took a direct snapshot instead`;
     request.logger?.warn(`Snapshot of ${request.source}: ${reason}`);
     return directSnapshot(request, { reason });

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { syncDirectory, writeFileAtomically } from '../shared/atomic-file';
+import { removeTree } from '../shared/remove-tree';
 
 /** What is persisted for a volume. Nothing derived, nothing secret. */
 export interface VolumeRecord {
@@ -55,7 +56,7 @@ export class VolumeStore {
    */
   async swapInRestored(name: string): Promise<string> {
     const previous = this.previousDataPath(name);
-    await rm(previous, { recursive: true, force: true });
+    await removeTree(previous);
     await rename(this.dataPath(name), previous);
     await rename(this.restoreStagingPath(name), this.dataPath(name));
     await syncDirectory(join(this.volumesDir, name));
@@ -107,7 +108,7 @@ export class VolumeStore {
   /** Deletes what is in the trash, including what a crash left there. Slow for big trees: call in the background. */
   async emptyTrash(): Promise<void> {
     for (const name of await readdir(this.trashDir).catch(() => [] as string[])) {
-      await rm(join(this.trashDir, name), { recursive: true, force: true });
+      await removeTree(join(this.trashDir, name));
     }
   }
 

@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { ArchiveKeys } from '../../settings/archive-keys';
 import type { ArchiveSource } from '../../targets/target-reader';
@@ -7,6 +6,7 @@ import type { DrillRecord } from '../../vocabulary/run-record';
 import type { VolumeEncryption } from './archive-encryption';
 import { pointAndLinks, resolvePoint } from './resolve-archive';
 import { stageArchive } from './stage-archive';
+import { removeTree } from '../../shared/remove-tree';
 
 export interface DrillRequest {
   source: RestoreSource;
@@ -59,7 +59,7 @@ export async function drillRestore(archives: ArchiveSource, request: DrillReques
     record.seconds = secondsSince(started);
     record.error = (error as Error).message;
   } finally {
-    await rm(request.scratchDir, { recursive: true, force: true }).catch(() => undefined);
+    await removeTree(request.scratchDir).catch(() => undefined);
   }
   return record;
 }

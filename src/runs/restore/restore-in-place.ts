@@ -1,4 +1,3 @@
-import { rm } from 'node:fs/promises';
 import type { ArchiveKeys } from '../../settings/archive-keys';
 import type { DockerApi } from '../../engine/docker-api';
 import type { Logger } from '../../shared/logger';
@@ -13,6 +12,7 @@ import type { VolumeEncryption } from './archive-encryption';
 import { resolvePoint } from './resolve-archive';
 import { type RestoreSource } from '../../vocabulary/restore-source';
 import { stageArchive } from './stage-archive';
+import { removeTree } from '../../shared/remove-tree';
 
 export interface RestoreDeps extends StopTimeouts {
   docker: DockerApi;
@@ -92,10 +92,10 @@ export async function restoreInPlace(deps: RestoreDeps, request: RestoreRequest)
         await resume();
       }
     } finally {
-      await rm(request.stagingDir, { recursive: true, force: true });
+      await removeTree(request.stagingDir);
     }
     // The old tree is deleted after the containers are back: it does not count as downtime.
-    if (previous) await rm(previous, { recursive: true, force: true });
+    if (previous) await removeTree(previous);
     record.result = 'success';
     logger.info(`Restored volume ${volume} from ${archive.name} (${staged.fileCount} files, downtime ${record.downtimeMs ?? 0} ms)`);
   } catch (error) {

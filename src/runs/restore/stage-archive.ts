@@ -1,4 +1,4 @@
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import { compressionOfArchive } from '../../vocabulary/archive-name';
 import { decryptionStage } from '../../crypto/archive-cipher';
 import { NO_KEYS, type ArchiveKeys } from '../../settings/archive-keys';
@@ -6,6 +6,7 @@ import type { StoredArchive } from '../../targets/target';
 import type { ArchiveSource } from '../../targets/target-reader';
 import { assertArchiveEncryption, type VolumeEncryption } from './archive-encryption';
 import { archiveReadBytes, extractArchive, type ExtractResult } from '../../archive';
+import { removeTree } from '../../shared/remove-tree';
 
 /** Left free on the volume's filesystem whatever the archive holds: the plugin's own state lives there. */
 const RESERVE_BYTES = 16 * 1024 * 1024;
@@ -46,7 +47,7 @@ export async function stageArchive(target: ArchiveSource, request: StageRequest)
       throw new Error(`cannot restore ${archive.name}: ${(error as Error).message}`);
     }
   }
-  await rm(stagingDir, { recursive: true, force: true });
+  await removeTree(stagingDir);
   await mkdir(stagingDir, { mode: 0o755 });
   let done = 0;
   const totals = { sha256: '', bytes: 0, entryCount: 0, fileCount: 0, contentBytes: 0 };
@@ -57,7 +58,7 @@ export async function stageArchive(target: ArchiveSource, request: StageRequest)
       Object.assign(totals, { sha256: extracted.sha256, bytes: totals.bytes + extracted.bytes, entryCount: totals.entryCount + extracted.entryCount });
       Object.assign(totals, { fileCount: totals.fileCount + extracted.fileCount, contentBytes: totals.contentBytes + extracted.contentBytes });
     } catch (error) {
-      await rm(stagingDir, { recursive: true, force: true });
+      await removeTree(stagingDir);
       throw new Error(`cannot restore ${archive.name}: ${(error as Error).message}`);
     }
   }
