@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +36,9 @@ describe('failed and interrupted backups', { timeout: 600_000 }, () => {
       partial = (await allArchiveFiles(volume)).find((name) => name.startsWith('.partial-')) ?? '';
       return partial !== '' && !(await isRunning(app)) && !(await isRunning(removedMeanwhile));
     }, 90_000);
+    // Archive names have second resolution: a run the restarted plugin begins within the second the
+    // interrupted one began would take its name. The kill comes in a later second.
+    await delay(1_050 - (Date.now() % 1_000));
     // The user removes a stopped container while the plugin is down: the journal still names it.
     await docker(['rm', removedMeanwhile]);
     const logMark = await markEngineLog();

@@ -48,8 +48,9 @@ export async function containerEvents(container: string, since: Date): Promise<s
   const output = await docker([
     'events',
     '--since',
-    // Rounded up: the container's own first start in the same second is not part of what the test asks.
-    String(Math.ceil(since.getTime() / 1000)),
+    // To the millisecond: rounded to the second, it either took in the container's own first start or left
+    // out a stop and start made within that second (a container that exits on SIGTERM at once).
+    (since.getTime() / 1000).toFixed(3),
     '--until',
     String(Math.ceil(Date.now() / 1000)),
     '--filter',
