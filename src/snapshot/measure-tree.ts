@@ -1,7 +1,5 @@
-import { lstat, readdir } from 'node:fs/promises';
-import type { Dirent } from 'node:fs';
+import { lstat, opendir } from 'node:fs/promises';
 import { createExcludeMatcher } from '../vocabulary/exclude-matcher';
-import { ConcurrencyLimit } from '../shared/concurrency-limit';
 import { childPath, isGone, underRoot } from './byte-path';
 
 export interface TreeSize {
@@ -11,44 +9,49 @@ export interface TreeSize {
   entries: number;
 }
 
+/** Files lstat'd at once: enough to keep the threadpool busy, one round trip each would be 2-3x slower. */
+const LSTAT_BATCH = 64;
+
 /**
  * Adds up a tree's files without following symlinks; a missing root is an empty tree. Asynchronous on the
  * main thread: it runs before the containers stop, where its speed matters less than the event loop.
+ * Flat memory whatever the tree: each folder is read as a stream, depth first, and its files are
+ * lstat'd a batch at a time. (Starting every entry's work at once held a promise and a path per entry:
+ * 430 MiB of RSS and 6 s for a volume and its mirror of 60,000 files each.)
  */
 export async function measureTree(input: { root: string; exclude?: readonly string[] }): Promise<TreeSize> {
   const root = Buffer.from(input.root);
   const excluded = createExcludeMatcher(input.exclude ?? []);
-  const limit = new ConcurrencyLimit(8);
   const size: TreeSize = { bytes: 0, entries: 0 };
+  const measureFiles = async (files: Buffer[]): Promise<Buffer[]> => {
+    const stats = await Promise.all(files.map((file) => lstat(underRoot(root, file)).catch(ignoreGone)));
+    for (const stat of stats) size.bytes += stat?.size ?? 0;
+    return [];
+  };
   const walk = async (rel: Buffer): Promise<void> => {
-    const entries = await limit.run(() => listIfExists(underRoot(root, rel)));
-    const kept = entries.filter((entry) => !excluded(childPath(rel, entry.name).toString(), entry.isDirectory()));
-    size.entries += kept.length;
-    await Promise.all(
-      kept.map(async (entry) => {
-        const path = childPath(rel, entry.name);
-        if (entry.isDirectory()) return walk(path);
-        if (!entry.isFile()) return;
-        const stats = await limit.run(() => lstat(underRoot(root, path)).catch(ignoreGone));
-        size.bytes += stats?.size ?? 0;
-      }),
-    );
+    const folder = await opendir(underRoot(root, rel), BYTE_NAMES).catch(ignoreGone);
+    if (!folder) return;
+    let files: Buffer[] = [];
+    // The iterator closes the handle when the loop ends, also on a throw.
+    for await (const entry of folder) {
+      const path = childPath(rel, entry.name as unknown as Buffer);
+      if (excluded(path.toString(), entry.isDirectory())) continue;
+      size.entries++;
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile()) files.push(path);
+      if (files.length === LSTAT_BATCH) files = await measureFiles(files);
+    }
+    await measureFiles(files);
   };
   await walk(Buffer.alloc(0));
   return size;
 }
 
+/** Node reads a folder with Buffer names for the encoding 'buffer', which its typings leave out for opendir. */
+const BYTE_NAMES = { encoding: 'buffer' as BufferEncoding };
+
+/** A folder or file deleted while we walk (the volume is live) simply has nothing in it. */
 function ignoreGone(error: unknown): undefined {
   if (isGone(error)) return undefined;
   throw error;
-}
-
-/** A directory deleted while we walk (the volume is live) simply has nothing in it. */
-async function listIfExists(path: Buffer): Promise<Dirent<Buffer>[]> {
-  try {
-    return await readdir(path, { withFileTypes: true, encoding: 'buffer' });
-  } catch (error) {
-    if (isGone(error)) return [];
-    throw error;
-  }
 }

@@ -130,6 +130,6 @@ async function whileQuiesced<T>(request: SnapshotRequest, work: () => Promise<T>
   return { result, downtimeMs: Math.round(performance.now() - stoppingAt) };
 }
 
-function timed<T>(request: SnapshotRequest, phase: RunPhase, work: () => Promise<T>): Promise<T> {
+export function timed<T>(request: SnapshotRequest, phase: RunPhase, work: () => Promise<T>): Promise<T> {
   return request.timer ? request.timer.time(phase, work) : work();
 }

@@ -1,5 +1,5 @@
 import { checkRoomForCopy, SYSTEM_SPACE_PROBES, type RoomVerdict } from './check-room';
-import { copySnapshot, directSnapshot, syncSnapshot, type Snapshot, type SnapshotRequest } from './snapshot';
+import { copySnapshot, directSnapshot, syncSnapshot, timed, type Snapshot, type SnapshotRequest } from './snapshot';
 import { prepareStaging } from './staging-layout';
 import { removeTree } from '../shared/remove-tree';
 
@@ -13,7 +13,7 @@ export async function takeSnapshot(request: SnapshotRequest): Promise<Snapshot> 
   const layout = await prepareStaging({ stagingDir: request.stagingDir, keepMirror: request.mode === 'sync' });
   if (request.mode === 'direct') return directSnapshot(request);
 
-  const room = await checkRoom(request, layout.mirror);
+  const room = await timed(request, 'room-check', () => checkRoom(request, layout.mirror));
   if (!room.enough) {
     const reason = `${room.reason}; took a direct snapshot instead`;
     request.logger?.warn(`Snapshot of ${request.source}: ${reason}`);

@@ -1,14 +1,17 @@
 import { formatDuration } from '../shared/format';
 
 /**
- * The phases of a backup run, in the order they run (direct mode archives between stop and start). The
- * hash and, for remote targets, the upload are streamed with the compression, so they are part of
- * `archive`; `fsync` is the archive reaching stable storage (the fsync of a folder target's file, the
+ * The phases of a backup run, in the order they run (direct mode archives between stop and start).
+ * `room-check` is sync and copy mode's check that the staging filesystem has room for the mirror or copy
+ * (a walk of the volume and the mirror when it has less room free than the volume's filesystem has in
+ * use). The hash and, for remote targets, the upload are streamed with the compression, so they are part
+ * of `archive`; `fsync` is the archive reaching stable storage (the fsync of a folder target's file, the
  * completion of a remote upload).
  */
 export const RUN_PHASES = [
   'prepare',
   'archive-pre',
+  'room-check',
   'live-pass',
   'stop',
   'stopped-pass',

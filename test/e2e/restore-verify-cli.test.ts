@@ -246,7 +246,7 @@ describe('restore, verify and the backupvol CLI', { timeout: 900_000 }, () => {
     const record = await backupvolJson<RunResult & { durationMs: number; phases: Record<string, number> }>(['backup', volume]);
     assert.equal(record.result, 'success', record.error);
     assert.deepEqual(record.stopped, [app]);
-    const sync = ['prepare', 'archive-pre', 'live-pass', 'stop', 'stopped-pass', 'start', 'archive', 'fsync', 'manifest', 'verify', 'archive-post', 'prune'];
+    const sync = ['prepare', 'archive-pre', 'room-check', 'live-pass', 'stop', 'stopped-pass', 'start', 'archive', 'fsync', 'manifest', 'verify', 'archive-post', 'prune'];
     assert.deepEqual(Object.keys(record.phases), sync);
     const total = Object.values(record.phases).reduce((sum, ms) => sum + ms, 0);
     assert.ok(total <= record.durationMs, `${total} ms of phases in a ${record.durationMs} ms run`);

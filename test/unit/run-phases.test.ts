@@ -56,8 +56,8 @@ describe('the phases of a backup run', () => {
   }
 
   for (const [snapshot, expected] of [
-    ['sync', ['prepare', 'archive-pre', 'live-pass', 'stop', 'stopped-pass', 'start', 'archive', 'fsync', 'manifest', 'archive-post', 'prune']],
-    ['copy', ['prepare', 'archive-pre', 'stop', 'stopped-pass', 'start', 'archive', 'fsync', 'manifest', 'archive-post', 'prune']],
+    ['sync', ['prepare', 'archive-pre', 'room-check', 'live-pass', 'stop', 'stopped-pass', 'start', 'archive', 'fsync', 'manifest', 'archive-post', 'prune']],
+    ['copy', ['prepare', 'archive-pre', 'room-check', 'stop', 'stopped-pass', 'start', 'archive', 'fsync', 'manifest', 'archive-post', 'prune']],
     ['direct', ['prepare', 'archive-pre', 'stop', 'archive', 'fsync', 'start', 'manifest', 'archive-post', 'prune']],
   ] as const) {
     it(`times each phase of a ${snapshot} run, within the run's duration`, async () => {
