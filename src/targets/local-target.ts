@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { manifestName, type ArchiveManifest } from '../vocabulary/archive-manifest';
-import { syncDirectory, syncPath, writeFileAtomically } from '../shared/atomic-file';
+import { syncDirectory, writeFileAtomically } from '../shared/atomic-file';
+import { startWriteBehind } from '../shared/write-behind';
 import { completeArchives, isLeftover, PARTIAL_PREFIX } from './leftovers';
 import type { ArchiveUpload, OpenOptions, StoredArchive, Target } from './target';
 
@@ -18,13 +19,14 @@ export class LocalTarget implements Target {
     const folder = await this.folder(volume);
     const partial = join(folder, `${PARTIAL_PREFIX}${archive}`);
     const stream = createWriteStream(partial, { mode: 0o600 });
+    const writeBehind = startWriteBehind(stream, partial);
     return {
       kind: 'local-file',
       stream,
       commit: async () => {
         if (!stream.closed) await finished(stream);
         // Here rather than as the stream closes, so that a run's phases tell writing from syncing.
-        await syncPath(partial);
+        await writeBehind.sync();
         await rename(partial, join(folder, archive));
         await syncDirectory(folder);
       },
@@ -32,6 +34,7 @@ export class LocalTarget implements Target {
         // A write still in flight fails once the stream is destroyed: that error is expected, not a crash.
         stream.on('error', () => undefined);
         stream.destroy();
+        await writeBehind.stop();
         await rm(partial, { force: true });
         await rm(join(folder, archive), { force: true });
       },
