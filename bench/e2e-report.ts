@@ -74,8 +74,8 @@ export function e2eReport(context: BenchContext, results: E2eResults): SectionRe
       `${kib(restorePeak(results))} during a restore. The peak is VmHWM of that process, reset (clear_refs) ` +
       'before each CLI call and read after it; the compressors it spawns are not counted. Wall: from the shell, ' +
       'the host CLI included; run record: the duration the plugin records for the run; downtime: what the run ' +
-      'record reports, from asking the containers to stop until they run again (the stopped sync pass alone ' +
-      'when none is attached). The attached container is `sh` waiting on a background `sleep`, so it exits on ' +
+      'record reports, from asking the containers to stop until they run again (0 when none is attached: sync ' +
+      'then makes one pass, its live-pass). The attached container is `sh` waiting on a background `sleep`, so it exits on ' +
       'SIGTERM at once; phases: the run record\'s timings of each phase.',
     '',
     results.restic

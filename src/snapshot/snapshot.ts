@@ -22,6 +22,11 @@ export interface SnapshotRequest {
   exclude?: readonly string[];
   /** Stops what uses the volume and returns the function that starts exactly that again. */
   quiesce: () => Promise<Resume>;
+  /**
+   * The run's plan stops and scales nothing: sync then makes one pass, the one archived, and does not
+   * quiesce (nothing is down, so a live pass first would only walk the volume twice).
+   */
+  nothingToStop?: boolean;
   logger?: Logger;
   /** How free space and reflink support are found out; tests inject their own. */
   probes?: SpaceProbes;
@@ -54,6 +59,12 @@ export interface Snapshot {
  */
 export async function syncSnapshot(request: SnapshotRequest, layout: StagingLayout): Promise<Snapshot> {
   const { source, exclude, logger } = request;
+  if (request.nothingToStop) {
+    // The pass the archive is made of: copies are stamped with their true mtimes (not a live pass's).
+    const pass = await timed(request, 'live-pass', () => syncMirror({ source, mirror: layout.mirror, exclude }));
+    logger?.info(`Brought the mirror of ${source} up to date, nothing to stop: ${describeSyncStats(pass)}`);
+    return { archiveRoot: layout.mirror, modeUsed: 'sync', downtimeMs: 0, release: async () => undefined };
+  }
   logger?.info(`Refreshing the mirror of ${source} while the containers run`);
   const passes = await startMirrorPasses({ source, mirror: layout.mirror, exclude });
   const quiesced = (async () => {

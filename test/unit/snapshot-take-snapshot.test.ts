@@ -3,11 +3,13 @@ import { execFileSync } from 'node:child_process';
 import { access, mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { PhaseTimer } from '../../src/shared/phase-timer';
 import { HEADROOM_BYTES, type SpaceProbes } from '../../src/snapshot/check-room';
 import { fileSystemSpace } from '../../src/snapshot/file-system-space';
 import { canReflink } from '../../src/snapshot/reflink-probe';
 import { removeStagingLeftovers } from '../../src/snapshot/staging-layout';
 import { takeSnapshot } from '../../src/snapshot/take-snapshot';
+import type { RunPhase } from '../../src/vocabulary/run-phases';
 import type { SnapshotMode } from '../../src/vocabulary/volume-options';
 import { makeTempDir } from '../helpers/temp-dir';
 import { assertSameTree } from '../helpers/tree-compare';
@@ -102,6 +104,27 @@ describe('takeSnapshot', () => {
     // The next run finds the mirror kept and copies nothing it already holds.
     const next = await takeSnapshot({ mode: 'sync', source, stagingDir, quiesce: recordingHooks().quiesce, probes: PLENTY });
     assert.equal(next.downtimeCopy?.bytesCopied, 0);
+  });
+
+  it('sync with nothing to stop: one pass with true mtimes, no quiesce, no downtime', async () => {
+    const { source, stagingDir } = await volume('snap-sync-nothing-to-stop');
+    // Written just now: a live pass would stamp its copy as racy (an mtime of its own) for the next pass.
+    await writeFile(join(source, 'notes.txt'), 'fresh');
+    const hooks = recordingHooks();
+    const timer = new PhaseTimer<RunPhase>();
+    const snapshot = await takeSnapshot({
+      mode: 'sync',
+      source,
+      stagingDir,
+      quiesce: hooks.quiesce,
+      probes: PLENTY,
+      nothingToStop: true,
+      timer,
+    });
+    assert.deepEqual(hooks.events, []);
+    assert.deepEqual(Object.keys(timer.timings()), ['room-check', 'live-pass']);
+    assert.equal(snapshot.downtimeMs, 0);
+    await assertSameTree(source, snapshot.archiveRoot);
   });
 
   it('leaves excluded paths out of the staging tree', async () => {

@@ -101,6 +101,7 @@ export async function runBackup(deps: BackupDeps, request: BackupRequest): Promi
       exclude: options.exclude,
       logger,
       timer,
+      nothingToStop: plan.stop.length === 0 && plan.scale.length === 0,
       quiesce: async () => {
         request.signal?.throwIfAborted();
         const onStopped = (stop: ContainerStop): void => {
