@@ -261,6 +261,14 @@ describe('restore, verify and the backupvol CLI', { timeout: 900_000 }, () => {
     assert.deepEqual(Object.keys(row.phases), sync.slice(0, sync.indexOf('manifest')));
     const logged = (await pluginLogSince(mark, [await pluginId()])).join('\n');
     assert.match(logged, new RegExp(`Backup of volume ${volume} took \\d+ ms: prepare \\S+ m?s, archive-pre .*, live-pass .*, prune \\S+ m?s`));
+
+    // With nothing left to stop, one pass makes the mirror the archive is made of, and nothing is down.
+    await docker(['rm', '-f', app]);
+    const alone = await backupvolJson<RunResult & { durationMs: number; phases: Record<string, number> }>(['backup', volume]);
+    assert.equal(alone.result, 'success', alone.error);
+    assert.deepEqual(alone.stopped, []);
+    assert.deepEqual(Object.keys(alone.phases), sync.filter((phase) => !['stop', 'stopped-pass', 'start'].includes(phase)));
+    assert.equal(alone.downtimeMs, 0);
   });
 });
 
