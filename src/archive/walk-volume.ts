@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
-import { PinnedDirectory } from '../shared/pinned-directory';
+import { openIfStillDirectory, PinnedDirectory } from '../shared/pinned-directory';
 import type { ExcludeMatcher } from '../vocabulary/exclude-matcher';
 
 /** A path relative to the walked root ('.' for the root itself), in the order tar should store it. */
@@ -19,9 +19,6 @@ export interface WalkedPath {
    */
   opened?: PinnedDirectory;
 }
-
-/** What a directory that vanished or was swapped for something else (a live backup) fails to open with. */
-const VANISHED = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
 
 /**
  * Yields the root, then every path below it, depth first with each directory's names sorted, skipping
@@ -52,7 +49,7 @@ export function* walkVolume(root: string, isExcluded: ExcludeMatcher): Generator
       const path = top.path === '.' ? entry.name : `${top.path}/${entry.name}`;
       const listedAsDirectory = isDirectoryEntry(top.directory, entry);
       if (isExcluded(path, listedAsDirectory)) continue;
-      const opened = listedAsDirectory ? openIfStillDirectory(top.directory, entry.name) : undefined;
+      const opened = listedAsDirectory ? openIfStillDirectory(() => top.directory.openDirectory(entry.name)) : undefined;
       yield { path, isDirectory: opened !== undefined, directory: top.directory, name: entry.name, opened };
       if (opened) stack.push({ path, directory: opened, entries: sortedEntries(opened), next: 0 });
     }
@@ -65,16 +62,6 @@ export function* walkVolume(root: string, isExcluded: ExcludeMatcher): Generator
 function sortedEntries(directory: PinnedDirectory): Dirent[] {
   const entries = readdirSync(directory.at(''), { withFileTypes: true });
   return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-/** A directory that vanished or was replaced since its parent was read (a live backup) has no entries. */
-function openIfStillDirectory(parent: PinnedDirectory, name: string): PinnedDirectory | undefined {
-  try {
-    return parent.openDirectory(name);
-  } catch (error) {
-    if (VANISHED.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
-    throw error;
-  }
 }
 
 /** Some filesystems do not report entry types in readdir (DT_UNKNOWN); ask lstat then. */

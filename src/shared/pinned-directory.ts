@@ -42,6 +42,19 @@ export class PinnedDirectory {
   }
 }
 
+/** What opening a folder fails with when it vanished or was swapped for something else (a live tree). */
+const NOT_A_DIRECTORY_NOW = new Set(['ENOENT', 'ENOTDIR', 'ELOOP']);
+
+/** The folder `open` opens, or undefined when it is gone or is no folder any more (a symlink, a file). */
+export function openIfStillDirectory(open: () => PinnedDirectory): PinnedDirectory | undefined {
+  try {
+    return open();
+  } catch (error) {
+    if (NOT_A_DIRECTORY_NOW.has((error as NodeJS.ErrnoException).code ?? '')) return undefined;
+    throw error;
+  }
+}
+
 /**
  * The directories along one path below a pinned root, each opened from its parent without following a
  * symlink: where a writer that visits a tree in an order of its own (tar's) puts each name. Consecutive

@@ -1,6 +1,7 @@
 import { lstat, opendir } from 'node:fs/promises';
 import { createExcludeMatcher } from '../vocabulary/exclude-matcher';
-import { childPath, isGone, underRoot } from './byte-path';
+import { openIfStillDirectory, PinnedDirectory } from '../shared/pinned-directory';
+import { childPath, isGone } from './byte-path';
 
 export interface TreeSize {
   /** Apparent size of the regular files: what a copy writes (sparse files are not kept sparse). */
@@ -20,37 +21,43 @@ const LSTAT_BATCH = 64;
  * 430 MiB of RSS and 6 s for a volume and its mirror of 60,000 files each.)
  */
 export async function measureTree(input: { root: string; exclude?: readonly string[] }): Promise<TreeSize> {
-  const root = Buffer.from(input.root);
   const excluded = createExcludeMatcher(input.exclude ?? []);
   const size: TreeSize = { bytes: 0, entries: 0 };
   const measureFiles = async (files: Buffer[]): Promise<Buffer[]> => {
-    const stats = await Promise.all(files.map((file) => lstat(underRoot(root, file)).catch(ignoreGone)));
+    const stats = await Promise.all(files.map((file) => lstat(file).catch(ignoreGone)));
     for (const stat of stats) size.bytes += stat?.size ?? 0;
     return [];
   };
-  const walk = async (rel: Buffer): Promise<void> => {
-    const folder = await opendir(underRoot(root, rel), BYTE_NAMES).catch(ignoreGone);
-    if (!folder) return;
-    let files: Buffer[] = [];
-    // The iterator closes the handle when the loop ends, also on a throw.
-    for await (const entry of folder) {
-      const path = childPath(rel, entry.name as unknown as Buffer);
-      if (excluded(path.toString(), entry.isDirectory())) continue;
-      size.entries++;
-      if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile()) files.push(path);
-      if (files.length === LSTAT_BATCH) files = await measureFiles(files);
+  // Each folder is reached from its parent's handle (pinned-directory.ts): the volume is live, and a
+  // folder a container swaps for a symlink is then neither followed nor counted.
+  const walk = async (directory: PinnedDirectory, rel: Buffer): Promise<void> => {
+    try {
+      let files: Buffer[] = [];
+      // The iterator closes the handle when the loop ends, also on a throw.
+      for await (const entry of await opendir(directory.at(''), BYTE_NAMES)) {
+        const name = entry.name as unknown as Buffer;
+        const path = childPath(rel, name);
+        if (excluded(path.toString(), entry.isDirectory())) continue;
+        size.entries++;
+        const child = entry.isDirectory() ? openIfStillDirectory(() => directory.openDirectory(name)) : undefined;
+        if (child) await walk(child, path);
+        else if (entry.isFile()) files.push(directory.at(name));
+        if (files.length === LSTAT_BATCH) files = await measureFiles(files);
+      }
+      await measureFiles(files);
+    } finally {
+      directory.close();
     }
-    await measureFiles(files);
   };
-  await walk(Buffer.alloc(0));
+  const root = openIfStillDirectory(() => PinnedDirectory.open(input.root));
+  if (root) await walk(root, Buffer.alloc(0));
   return size;
 }
 
 /** Node reads a folder with Buffer names for the encoding 'buffer', which its typings leave out for opendir. */
 const BYTE_NAMES = { encoding: 'buffer' as BufferEncoding };
 
-/** A folder or file deleted while we walk (the volume is live) simply has nothing in it. */
+/** A file deleted while we walk (the volume is live) counts for nothing. */
 function ignoreGone(error: unknown): undefined {
   if (isGone(error)) return undefined;
   throw error;
