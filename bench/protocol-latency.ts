@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { PLUGIN_PROCESS } from '../test/helpers/plugin';
 
 /**
  * `npm run bench:protocol`: latency of the real, enabled plugin's protocol with many volumes, and its RSS
@@ -39,7 +40,7 @@ async function timed(rounds: number, work: (i: number) => Promise<unknown>): Pro
 }
 
 function pluginRssMiB(): number {
-  const pid = execFileSync('pgrep', ['-f', '^/usr/bin/node /app/dist/src/main.js'], { encoding: 'utf8' }).trim().split('\n')[0];
+  const pid = execFileSync('pgrep', ['-f', PLUGIN_PROCESS], { encoding: 'utf8' }).trim().split('\n')[0];
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:')) ?? '';
   return Number(line.replace(/\D+/g, '')) / 1024;
 }

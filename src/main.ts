@@ -29,6 +29,7 @@ import { BringBackRetrier } from './runs/bring-back-retrier';
 import { replayAfterFailedStart } from './engine/replay-after-failed-start';
 import { restartJournaledContainers } from './engine/restart-journaled';
 import { StopJournal } from './engine/stop-journal';
+import { endStartupTiering } from './shared/startup-tiering';
 import { removeStagingLeftovers } from './snapshot/staging-layout';
 import { ConcurrencyLimit } from './shared/concurrency-limit';
 import { VolumeActivity } from './runs/volume-activity';
@@ -167,6 +168,7 @@ async function main(): Promise<void> {
   // Deleting what removes and interrupted restores left can take long: never before the socket opens.
   void registry.emptyTrash();
   await registry.restoreMounts();
+  endStartupTiering();
 
   journalReplayed = true;
   // Copies left by runs that died: removed in the background too, and before any run (they wait below).

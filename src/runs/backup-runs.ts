@@ -4,7 +4,7 @@ import type { ArchiveKind } from '../vocabulary/archive-manifest';
 import type { Progress, RunRecord, RunTrigger } from '../vocabulary/run-record';
 import type { RunProgress } from './run-progress';
 import type { Volume } from '../volumes/volume-registry';
-import { runBackup, type BackupDeps } from './backup/run-backup';
+import type { BackupDeps } from './backup/run-backup';
 import type { OutcomeRecorder } from './outcome-recorder';
 import type { RunGate } from './run-gate';
 
@@ -51,7 +51,7 @@ export class BackupRuns {
       try {
         record = await this.deps.gate.slot(
           () =>
-            runBackup(this.deps.backup, {
+            loadRunBackup().runBackup(this.deps.backup, {
               volume: name,
               options,
               rawOptions: volume.record.options,
@@ -74,4 +74,12 @@ export class BackupRuns {
       return record;
     });
   }
+}
+
+/**
+ * The backup's code (snapshot, archive, targets' writers, the tar and glob libraries) is read at the first
+ * run: an idle plugin, and one whose volumes have no schedule, never holds it.
+ */
+function loadRunBackup(): typeof import('./backup/run-backup') {
+  return require('./backup/run-backup') as typeof import('./backup/run-backup');
 }

@@ -1,4 +1,5 @@
-import { createTask, type ScheduledTask } from 'node-cron';
+import type { ScheduledTask } from 'node-cron';
+import { loadNodeCron } from '../shared/cron-schedule';
 
 export interface ScheduleRequest {
   volume: string;
@@ -15,7 +16,7 @@ export class VolumeScheduler {
 
   set({ volume, cron, jitterMs, fire }: ScheduleRequest): void {
     this.remove(volume);
-    const task = createTask(cron, () => fire(), {
+    const task = loadNodeCron().createTask(cron, () => fire(), {
       name: `backup ${volume}`,
       timezone: this.timezone,
       maxRandomDelay: jitterMs > 0 ? jitterMs : undefined,

@@ -1,5 +1,3 @@
-import { validateDetailed } from 'node-cron';
-
 const SCHEDULE_FORMS = 'use a 5- or 6-field cron expression, @hourly, @daily, @weekly, @monthly or none';
 
 /**
@@ -10,7 +8,12 @@ export function parseCronSchedule(text: string): string | null {
   if (text === 'none' || text === '') return null;
   const macros = ['@hourly', '@daily', '@weekly', '@monthly'];
   if (text.startsWith('@') && !macros.includes(text)) throw new Error(SCHEDULE_FORMS);
-  const result = validateDetailed(text);
+  const result = loadNodeCron().validateDetailed(text);
   if (!result.valid) throw new Error(`${result.errors.map((error) => error.message).join('; ')}; ${SCHEDULE_FORMS}`);
   return text.replace(/\s+/g, ' ');
+}
+
+/** node-cron is read when a first schedule is checked or set: a plugin whose volumes have none never holds it. */
+export function loadNodeCron(): typeof import('node-cron') {
+  return require('node-cron') as typeof import('node-cron');
 }

@@ -6,7 +6,7 @@ import { isRunning } from '../helpers/backup-status';
 import { docker } from '../helpers/docker-cli';
 import { eventually } from '../helpers/eventually';
 import { backupvolCli } from '../helpers/host-cli';
-import { enablePlugin, installFreshPlugin, PLUGIN, pluginEnabled } from '../helpers/plugin';
+import { enablePlugin, installFreshPlugin, PLUGIN, PLUGIN_PROCESS, pluginEnabled } from '../helpers/plugin';
 import { IDLE, TEST_IMAGE, assertTestImage } from '../helpers/test-image';
 import { useUniquePrefix } from '../helpers/unique-prefix';
 
@@ -16,7 +16,7 @@ import { useUniquePrefix } from '../helpers/unique-prefix';
  * after ~12 s and marks the plugin disabled (moby's pluginPostStart), with no log line of the plugin's.
  */
 function killEveryPluginProcess(seconds: number): Promise<void> {
-  const script = `end=$((SECONDS + ${seconds})); while [ $SECONDS -lt $end ]; do pkill -KILL -f '^/usr/bin/node /app/dist/src/main.js'; sleep 0.02; done`;
+  const script = `end=$((SECONDS + ${seconds})); while [ $SECONDS -lt $end ]; do pkill -KILL -f '${PLUGIN_PROCESS}'; sleep 0.02; done`;
   return new Promise((resolve, reject) => {
     const child = spawn('bash', ['-c', script], { stdio: 'ignore' });
     child.on('error', reject);

@@ -82,10 +82,14 @@ export async function hostPathOfMountpoint(mountpoint: string, name: string = PL
   return join(dockerRoot, 'plugins', await pluginId(name), 'propagated-mount', relative);
 }
 
+/** `pgrep -f` pattern of the plugin's Node process (config.json's entrypoint, whatever Node flags it gives). */
+export const PLUGIN_PROCESS = '^/usr/bin/node .*/app/dist/src/main.js';
+
 /** The pid of the plugin's Node process on the host, when exactly one runs. */
+
 export async function pluginPid(): Promise<number | undefined> {
   try {
-    const pids = (await run('pgrep', ['-f', '^/usr/bin/node /app/dist/src/main.js'])).split('\n').filter(Boolean);
+    const pids = (await run('pgrep', ['-f', PLUGIN_PROCESS])).split('\n').filter(Boolean);
     return pids.length === 1 ? Number(pids[0]) : undefined;
   } catch {
     return undefined;

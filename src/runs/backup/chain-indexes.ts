@@ -1,6 +1,5 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCompleteIndex } from '../../archive';
 
 const SUFFIX = '.index';
 const PENDING = 'pending.index.partial';
@@ -14,9 +13,10 @@ const PENDING = 'pending.index.partial';
 export class ChainIndexes {
   constructor(private readonly directory: string) {}
 
-  /** The index of `archive`, when it is there and whole. */
+  /** The index of `archive`, when it is there and whole. (archive/ is read here, not at the plugin's start.) */
   of(archive: string): string | undefined {
     const path = join(this.directory, `${archive}${SUFFIX}`);
+    const { isCompleteIndex } = require('../../archive') as typeof import('../../archive');
     return isCompleteIndex(path) ? path : undefined;
   }
 

@@ -9,11 +9,8 @@ import type { OutcomeRecorder } from '../outcome-recorder';
 import type { RunGate } from '../run-gate';
 import type { VolumeEncryption } from './archive-encryption';
 import type { RunProgress } from '../run-progress';
-import { drillRestore } from './drill';
 import { pointAndLinks, resolvePoint } from './resolve-archive';
-import { restoreInPlace, type RestoreDeps } from './restore-in-place';
-import { stageArchive } from './stage-archive';
-import { verifyArchive } from './verify-archive';
+import type { RestoreDeps } from './restore-in-place';
 
 export interface RestoresDeps {
   registry: VolumeRegistry;
@@ -59,7 +56,7 @@ export class Restores {
     const record = await gate.turn(restored, 'restore', () => this.tracked(restored, 'restore', asked, (progress) =>
       gate.slot(
         () =>
-          restoreInPlace(
+          load('restore-in-place').restoreInPlace(
             { ...this.deps.restore, target: this.archivesOf(volume) },
             {
               volume: restored,
@@ -86,7 +83,7 @@ export class Restores {
   async atCreate(volume: string, from: string, stagingDir: string, options: VolumeOptions): Promise<void> {
     const source = parseRestoreSource(from);
     const reader = this.deps.readArchives(options.targets);
-    await stageArchive(reader, {
+    await load('stage-archive').stageArchive(reader, {
       sourceVolume: source.volume,
       ...pointAndLinks(await resolvePoint(reader, source)),
       stagingDir,
@@ -110,7 +107,7 @@ export class Restores {
       const records: VerifyRecord[] = [];
       for (const archive of archives) {
         const report = (bytes: number) => progress({ phase: 'verifying', archive: archive.name, bytes, totalBytes: archive.manifest.bytes });
-        records.push(await verifyArchive(target, volume, archive, { onProgress: report, keys: this.deps.restore.keys, encryption }));
+        records.push(await load('verify-archive').verifyArchive(target, volume, archive, { onProgress: report, keys: this.deps.restore.keys, encryption }));
       }
       return records;
     };
@@ -136,7 +133,7 @@ export class Restores {
     this.drilling.add(volume);
     let record: DrillRecord;
     try {
-      record = await this.tracked(volume, 'drill', asked, (progress) => drillRestore(this.archivesOf(volume), {
+      record = await this.tracked(volume, 'drill', asked, (progress) => load('drill').drillRestore(this.archivesOf(volume), {
         source,
         trigger,
         scratchDir: this.deps.registry.drillScratchPath(volume),
@@ -192,4 +189,16 @@ export class Restores {
     if (!found) throw new Error(`no such backupvol volume: ${volume}`);
     return found;
   }
+}
+
+interface RestoreCode {
+  'restore-in-place': typeof import('./restore-in-place');
+  'stage-archive': typeof import('./stage-archive');
+  'verify-archive': typeof import('./verify-archive');
+  drill: typeof import('./drill');
+}
+
+/** The extracting code (archive, ciphers, tar) is read at a volume's first restore, verify or drill, not at start. */
+function load<Name extends keyof RestoreCode>(name: Name): RestoreCode[Name] {
+  return require(`./${name}`) as RestoreCode[Name];
 }
