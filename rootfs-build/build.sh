@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Assembles the managed plugin that `docker plugin create backupvol plugin/` reads: plugin/config.json and
 # plugin/rootfs, from files of this machine only (no image is pulled): the Node binary and the libraries it
-# links, busybox (mount, umount, sh, ...), pigz and zstd, CA certificates, and the app (dist/src plus its
-# production node_modules).
+# links, busybox (mount, umount, sh, ...), zstd and pigz (as unpigz: restores of gzip archives), CA
+# certificates, and the app (dist/src plus its production node_modules).
 #
 # Usage: rootfs-build/build.sh [OUTPUT_DIR]   (default: plugin/ at the top of the repository)
 # Needs `npm run build` first. Installs the Debian packages busybox-static, pigz and zstd when missing.

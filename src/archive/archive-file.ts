@@ -11,7 +11,7 @@ type OpenedReadStream = ReadStream & { fd?: unknown; start?: number; end?: numbe
 /**
  * The descriptor of the file behind stream when stream is an opened `fs.ReadStream` that will read the
  * whole file (no start or end, nothing read yet), else undefined. Only a local file can be handed to a
- * decompressor to read itself (zstd-decompressor.ts): any other stream's bytes exist only as its chunks.
+ * decompressor to read itself (piped-decompressor.ts): any other stream's bytes exist only as its chunks.
  */
 export function openedFileBehind(stream: Readable): number | undefined {
   if (!(stream instanceof ReadStream) || stream.destroyed) return undefined;

@@ -13,7 +13,7 @@ import { TreeWriter } from './tree-writer';
  * close). Through the libuv threadpool each costs a round trip and event-loop time (the packer measured
  * ~15 µs each, BENCHMARKS.md); in the worker they are plain blocking calls, as in GNU tar, while the main
  * thread reads and decompresses the archive. The tar stream comes in batches (batch-sink.ts), each given
- * back once parsed, or straight from zstd's pipe.
+ * back once parsed, or straight from the decompressor's pipe.
  */
 export interface ExtractSetup {
   destination: string;
@@ -23,7 +23,7 @@ export interface ExtractSetup {
   keepSpecialBits: boolean;
   /**
    * When set, the worker reads the tar stream itself from this descriptor (the blocking read end of the
-   * pipe zstd writes to, see zstd-decompressor.ts), readBytes at a time, and gets no batches.
+   * pipe zstd or unpigz writes to, see piped-decompressor.ts), readBytes at a time, and gets no batches.
    */
   input?: { fd: number; readBytes: number };
 }
@@ -116,8 +116,8 @@ function extract(data: ExtractSetup, port: TaskPort, resolve: (totals: ExtractTo
 
   /**
    * Reads the tar stream from a pipe with blocking reads until its end, parsing each read at once: no
-   * message per batch, and the main thread never sees the data. While this parses and writes, zstd fills
-   * the pipe again.
+   * message per batch, and the main thread never sees the data. While this parses and writes, the
+   * decompressor fills the pipe again.
    */
   function readStream(fd: number, buffer: Buffer): void {
     while (!failed) {

@@ -1,9 +1,16 @@
 import { Writable, type Duplex, type Readable } from 'node:stream';
 import type { Compression } from '../vocabulary/volume-options';
 import { decompressInto } from './decompress';
+import { createGcPacer } from './gc-pacer';
 import { settleAll } from './settle-all';
 import { countsAsFile } from './tar-entry';
 import { TarReader, type TarEntryHeader } from './tar-reader';
+
+/**
+ * See gc-pacer.ts: the tar stream's chunks (from the decompressor's stdout) and the archive's are garbage
+ * once parsed; without it a verify's RSS grew by ~40 MiB of dead Buffers.
+ */
+const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
 
 /** One entry of an archive: its header as the archive gives it (TarReader's type names). */
 export type ArchiveEntryInfo = TarEntryHeader;
@@ -46,10 +53,12 @@ export async function listArchiveEntries(
 
 /** TarReader as the end of a pipeline: it parses synchronously, so each write is done when it returns. */
 function readerSink(reader: TarReader): Writable {
+  const pace = createGcPacer(GC_INTERVAL_BYTES);
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
       try {
         reader.write(chunk);
+        pace(chunk.length);
         callback();
       } catch (error) {
         callback(error as Error);

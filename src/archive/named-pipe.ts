@@ -18,7 +18,7 @@ export interface NamedPipe {
  * exchange data with blocking reads and writes and the main thread relays none of it.
  */
 export async function makeNamedPipe(signal: AbortSignal): Promise<NamedPipe> {
-  const dir = await mkdtemp(join(tmpdir(), 'backupvol-zstd-'));
+  const dir = await mkdtemp(join(tmpdir(), 'backupvol-pipe-'));
   const remove = () => rm(dir, { recursive: true, force: true });
   const path = join(dir, 'tar');
   try {

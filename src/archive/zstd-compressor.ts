@@ -2,7 +2,7 @@ import { close, closeSync, constants, open, openSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { makeNamedPipe } from './named-pipe';
-import { spawnZstd } from './zstd-process';
+import { spawnCodec } from './codec-process';
 
 const openAsync = promisify(open);
 const closeAsync = promisify(close);
@@ -11,7 +11,7 @@ export interface ZstdCompressor {
   /** Blocking write end of the pipe zstd reads: the packing worker writes the tar stream to it itself. */
   inputFd: number;
   stdout: Readable;
-  /** Resolves when zstd exited with 0 (see spawnZstd). */
+  /** Resolves when zstd exited with 0 (see spawnCodec). */
   exited: Promise<void>;
   /** Closes inputFd (zstd sees the end of its input) and removes the pipe. Call once the writer stopped. */
   close(): Promise<void>;
@@ -27,7 +27,7 @@ export async function startZstdCompressor(signal: AbortSignal): Promise<ZstdComp
   const pipe = await makeNamedPipe(signal);
   const fifo = pipe.path;
   try {
-    const zstd = spawnZstd({ direction: 'compress', input: fifo, signal });
+    const zstd = spawnCodec({ codec: 'zstd', direction: 'compress', input: fifo, signal });
     const inputFd = await openWriteEnd(fifo, zstd.exited);
     let closed = false;
     return {
