@@ -35,3 +35,12 @@ export function lstatIfExists(path: Buffer): BigIntStats | undefined {
     throw error;
   }
 }
+
+/**
+ * What a source entry deleted or swapped for another type during a live walk makes a call fail with: gone
+ * (ENOENT, ENOTDIR), a symlink where none was (ELOOP), no symlink any more for readlink (EINVAL).
+ */
+export function isSwapped(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return isGone(error) || code === 'ELOOP' || code === 'EINVAL';
+}

@@ -1,4 +1,4 @@
-import { chmodSync, lchownSync, lutimesSync, type BigIntStats } from 'node:fs';
+import { chmodSync, lchownSync, lutimesSync, mkdirSync, rmSync, type BigIntStats } from 'node:fs';
 
 /** The parts of an entry's metadata that a mirror reproduces. */
 export interface EntryMetadata {
@@ -59,4 +59,33 @@ function permissions(entry: { mode: bigint }): bigint {
 /** Whole seconds and the fraction apart, so the double loses no more than it must. */
 function toSeconds(ns: bigint): number {
   return Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+}
+
+export function metadataOf(stats: BigIntStats): EntryMetadata {
+  return { mode: stats.mode, uid: stats.uid, gid: stats.gid, mtimeNs: stats.mtimeNs };
+}
+
+/** The same inode, unchanged: what a later call found is what an earlier one described. */
+export function sameEntry(a: BigIntStats, b: BigIntStats): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.ctimeNs === b.ctimeNs;
+}
+
+/**
+ * A mirror directory the walk can write into: created, or put in place of what had the name, or made
+ * writable; `current` is what it holds now (undefined when created).
+ */
+export function prepareMirrorDirectory(mirrorDir: Buffer, existing: BigIntStats | undefined, runningAsRoot: boolean): { current?: EntryMetadata; created: boolean } {
+  if (!existing?.isDirectory()) {
+    if (existing) rmSync(mirrorDir, { recursive: true, force: true });
+    mkdirSync(mirrorDir, { mode: 0o700 });
+    return { current: undefined, created: true };
+  }
+  let current = metadataOf(existing);
+  if (!runningAsRoot && (current.mode & 0o700n) !== 0o700n) {
+    // Root writes into a read-only directory anyway; another user needs the bits until the final mode
+    // is set after the content (and then counts the directory as updated on every pass).
+    current = { ...current, mode: current.mode | 0o700n };
+    chmodSync(mirrorDir, Number(current.mode & 0o7777n));
+  }
+  return { current, created: false };
 }

@@ -1,12 +1,10 @@
 import {
-  chmodSync,
   closeSync,
   constants,
   copyFileSync,
   fstatSync,
   linkSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readlinkSync,
@@ -17,8 +15,9 @@ import {
 } from 'node:fs';
 import { createExcludeMatcher, type ExcludeMatcher } from '../vocabulary/exclude-matcher';
 import { PinnedDirectory } from '../shared/pinned-directory';
-import { childPath, isGone, lstatIfExists, nameKey, underRoot } from './byte-path';
-import { applyMetadata, sameMtime, type EntryMetadata, type MetadataPolicy } from './entry-metadata';
+import { childPath, isGone, isSwapped, lstatIfExists, nameKey, underRoot } from './byte-path';
+import { applyMetadata, metadataOf, prepareMirrorDirectory, sameEntry, sameMtime, type MetadataPolicy } from './entry-metadata';
+import type { SettledEntries } from './settled-entries';
 
 // The walk itself, synchronous: it runs in a worker thread (see sync-mirror.ts for why).
 //
@@ -58,6 +57,8 @@ export interface MirrorCounts {
   entriesScanned: number;
   /** Sockets, FIFOs and device nodes: Node cannot create them, and tar leaves sockets out anyway. */
   entriesSkipped: number;
+  /** Of those scanned, the ones unchanged since the live pass, whose mirror entries were not looked at. */
+  entriesSettled: number;
 }
 
 /**
@@ -71,19 +72,19 @@ const RACY_MTIME_NS = 0n;
 const OPEN_SOURCE_FILE = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
- * What a source entry deleted or swapped for another type during the walk makes a call fail with: gone
- * (ENOENT, ENOTDIR), a symlink where none was (ELOOP), no symlink any more for readlink (EINVAL).
+ * What a pass does with the memory of the live pass (settled-entries.ts): the live pass records what it
+ * left in sync; the pass after the stop trusts it for the entries that have not changed since.
  */
-function isSwapped(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return isGone(error) || code === 'ELOOP' || code === 'EINVAL';
+export interface PassMemory {
+  record?: SettledEntries;
+  trust?: SettledEntries;
 }
 
-export function walkMirror(setup: MirrorWalkSetup): MirrorCounts {
-  const walk = new MirrorWalk(setup);
+export function walkMirror(setup: MirrorWalkSetup, memory: PassMemory = {}): MirrorCounts {
+  const walk = new MirrorWalk(setup, memory);
   const source = PinnedDirectory.open(setup.source);
   try {
-    walk.syncDirectory(Buffer.alloc(0), source, fstatSync(source.fd, { bigint: true }), lstatIfExists(Buffer.from(setup.mirror)));
+    walk.syncRoot(source);
   } finally {
     source.close();
   }
@@ -91,9 +92,10 @@ export function walkMirror(setup: MirrorWalkSetup): MirrorCounts {
 }
 
 interface Leaf {
-  /** The entry's directory in the source, and its name there. */
+  /** The entry's directory in the source, and its name there; its path relative to the source. */
   sourceDir: PinnedDirectory;
   name: Buffer;
+  rel: Buffer;
   mirrorPath: Buffer;
   source: BigIntStats;
   mirror: BigIntStats | undefined;
@@ -110,6 +112,7 @@ class MirrorWalk {
     entriesRemoved: 0,
     entriesScanned: 0,
     entriesSkipped: 0,
+    entriesSettled: 0,
   };
   private readonly source: Buffer;
   private readonly mirror: Buffer;
@@ -118,18 +121,35 @@ class MirrorWalk {
   /** Source files with several names (dev:ino) and the mirror path of the first name this pass met. */
   private readonly linkedFiles = new Map<string, Buffer>();
 
-  constructor(private readonly setup: MirrorWalkSetup) {
+  constructor(
+    private readonly setup: MirrorWalkSetup,
+    private readonly memory: PassMemory,
+  ) {
     this.source = Buffer.from(setup.source);
     this.mirror = Buffer.from(setup.mirror);
     this.excluded = createExcludeMatcher(setup.exclude);
     this.policy = { preserveOwnership: setup.preserveOwnership };
   }
 
-  /** Returns whether the parent directory's entries changed (so its mtime must be set again). */
-  syncDirectory(rel: Buffer, sourceDir: PinnedDirectory, source: BigIntStats, existing: BigIntStats | undefined): boolean {
+  syncRoot(source: PinnedDirectory): void {
+    const inspectedAtMs = Date.now();
+    const stats = fstatSync(source.fd, { bigint: true });
+    const root = Buffer.alloc(0);
+    if (this.memory.trust?.unchanged(root, stats)) this.syncDirectory(root, source, stats, { listingKnown: true });
+    else this.syncDirectory(root, source, stats, { existing: lstatIfExists(this.mirror) });
+    this.rememberDirectory(root, stats, stats, inspectedAtMs);
+  }
+
+  /**
+   * Returns whether the parent directory's entries changed (so its mtime must be set again). With
+   * `listingKnown`, the directory's names are what the live pass saw, and the mirror's folder what it made
+   * of them (settled-entries.ts): the folder is neither looked at nor listed.
+   */
+  private syncDirectory(rel: Buffer, sourceDir: PinnedDirectory, source: BigIntStats, mirrorState: { existing?: BigIntStats; listingKnown?: boolean }): boolean {
     const mirrorDir = underRoot(this.mirror, rel);
-    const { current, created } = this.prepareMirrorDirectory(mirrorDir, existing);
-    const listing = this.listDirectory(rel, sourceDir, mirrorDir);
+    const listingKnown = mirrorState.listingKnown === true;
+    const { current, created } = listingKnown ? { current: metadataOf(source), created: false } : prepareMirrorDirectory(mirrorDir, mirrorState.existing, this.setup.runningAsRoot);
+    const listing = this.listDirectory(rel, sourceDir, listingKnown ? undefined : mirrorDir);
     if (!listing) {
       // Deleted while we walk (the live pass): the next pass sees the rest.
       rmSync(mirrorDir, { recursive: true, force: true });
@@ -149,25 +169,11 @@ class MirrorWalk {
     return created;
   }
 
-  /** A directory the walk can write into: created, or put in place of what had the name, or made writable. */
-  private prepareMirrorDirectory(mirrorDir: Buffer, existing: BigIntStats | undefined) {
-    if (!existing?.isDirectory()) {
-      if (existing) rmSync(mirrorDir, { recursive: true, force: true });
-      mkdirSync(mirrorDir, { mode: 0o700 });
-      return { current: undefined, created: true };
-    }
-    let current: EntryMetadata = { mode: existing.mode, uid: existing.uid, gid: existing.gid, mtimeNs: existing.mtimeNs };
-    if (!this.setup.runningAsRoot && (current.mode & 0o700n) !== 0o700n) {
-      // Root writes into a read-only directory anyway; another user needs the bits until the final mode
-      // is set after the content (and then counts the directory as updated on every pass).
-      current = { ...current, mode: current.mode | 0o700n };
-      chmodSync(mirrorDir, Number(current.mode & 0o7777n));
-    }
-    return { current, created: false };
-  }
-
-  /** The entries to sync and the mirror's names to remove; undefined when the source directory vanished. */
-  private listDirectory(rel: Buffer, sourceDir: PinnedDirectory, mirrorDir: Buffer): { wanted: Dirent<Buffer>[]; extras: Buffer[] } | undefined {
+  /**
+   * The entries to sync and the mirror's names to remove (none looked for without `mirrorDir`); undefined
+   * when the source directory vanished.
+   */
+  private listDirectory(rel: Buffer, sourceDir: PinnedDirectory, mirrorDir: Buffer | undefined): { wanted: Dirent<Buffer>[]; extras: Buffer[] } | undefined {
     let entries: Dirent<Buffer>[];
     try {
       entries = readdirSync(sourceDir.at(''), { withFileTypes: true, encoding: 'buffer' });
@@ -177,6 +183,7 @@ class MirrorWalk {
       throw error;
     }
     const wanted = entries.filter((entry) => !this.excluded(childPath(rel, entry.name).toString(), entry.isDirectory()));
+    if (mirrorDir === undefined) return { wanted, extras: [] };
     const keep = new Set(wanted.map((entry) => nameKey(entry.name)));
     const extras = readdirSync(mirrorDir, { encoding: 'buffer' }).filter((name) => !keep.has(nameKey(name)));
     return { wanted, extras };
@@ -188,12 +195,16 @@ class MirrorWalk {
     const mirrorPath = underRoot(this.mirror, rel);
     const inspectedAtMs = Date.now(); // before the lstat: an earlier time only makes more copies racy
     const source = lstatIfExists(underRoot(this.source, rel));
-    const mirror = lstatIfExists(mirrorPath);
+    // As the live pass left it: the mirror holds it already (a folder still has its entries to see).
+    const settled = source !== undefined && this.memory.trust?.unchanged(rel, source) === true;
+    const mirror = settled ? undefined : lstatIfExists(mirrorPath);
     if (!source) return this.removeIfPresent(mirrorPath, mirror);
     this.counts.entriesScanned++;
+    if (settled) this.counts.entriesSettled++;
     try {
-      if (source.isDirectory()) return this.syncSubdirectory(rel, sourceDir, name, mirror);
-      return this.syncLeaf({ sourceDir, name, mirrorPath, source, mirror, inspectedAtMs });
+      if (source.isDirectory()) return this.syncSubdirectory(rel, sourceDir, name, source, settled ? 'settled' : mirror, inspectedAtMs);
+      if (settled) return false;
+      return this.syncLeaf({ sourceDir, name, rel, mirrorPath, source, mirror, inspectedAtMs });
     } catch (error) {
       if (!isSwapped(error)) throw error;
       // Deleted, or replaced by something of another type, while we copied it (the live pass): the next
@@ -203,13 +214,30 @@ class MirrorWalk {
     }
   }
 
-  private syncSubdirectory(rel: Buffer, parent: PinnedDirectory, name: Buffer, mirror: BigIntStats | undefined): boolean {
+  /** `mirror`: its mirror entry, or 'settled' when not looked at (the folder is as the live pass saw it). */
+  private syncSubdirectory(rel: Buffer, parent: PinnedDirectory, name: Buffer, listed: BigIntStats, mirror: BigIntStats | undefined | 'settled', inspectedAtMs: number): boolean {
     const directory = parent.openDirectory(name);
     try {
-      return this.syncDirectory(rel, directory, fstatSync(directory.fd, { bigint: true }), mirror);
+      const opened = fstatSync(directory.fd, { bigint: true });
+      // The folder listed is the one opened: swapped in between, it is looked at afresh.
+      const listingKnown = mirror === 'settled' && sameEntry(opened, listed);
+      const existing = mirror === 'settled' ? (listingKnown ? undefined : lstatIfExists(underRoot(this.mirror, rel))) : mirror;
+      const created = this.syncDirectory(rel, directory, opened, { existing, listingKnown });
+      this.rememberDirectory(rel, listed, opened, inspectedAtMs);
+      return created;
     } finally {
       directory.close();
     }
+  }
+
+  /**
+   * A folder is remembered once its content is in sync, as it was listed; not when another user runs the
+   * walk and the folder is closed to it (the walk opens such folders on every pass, see prepareMirrorDirectory).
+   */
+  private rememberDirectory(rel: Buffer, listed: BigIntStats, opened: BigIntStats, inspectedAtMs: number): void {
+    if (!this.memory.record || !sameEntry(opened, listed)) return;
+    if (!this.setup.runningAsRoot && (listed.mode & 0o700n) !== 0o700n) return;
+    this.memory.record.remember(rel, listed, inspectedAtMs);
   }
 
   private syncLeaf(leaf: Leaf): boolean {
@@ -241,24 +269,35 @@ class MirrorWalk {
     return true;
   }
 
-  private syncFileContent({ sourceDir, name, mirrorPath, source: listed, mirror, inspectedAtMs }: Leaf): boolean {
+  private syncFileContent(leaf: Leaf): boolean {
+    const { sourceDir, name, rel, mirrorPath, source: listed, mirror, inspectedAtMs } = leaf;
     // A mirror file still linked to other names whose source now has one name is copied afresh.
     const linkedInMirrorOnly = mirror !== undefined && mirror.nlink > 1n && listed.nlink === 1n;
     if (mirror?.isFile() && !linkedInMirrorOnly && mirror.size === listed.size && sameMtime(mirror, listed)) {
-      return this.refreshMetadata(mirrorPath, listed, mirror);
+      const updated = this.refreshMetadata(mirrorPath, listed, mirror);
+      this.rememberLeaf(leaf);
+      return updated;
     }
     const fd = openSync(sourceDir.at(name), OPEN_SOURCE_FILE);
     try {
       // What was opened is what gets copied and described, whatever the name held a moment ago.
       const source = fstatSync(fd, { bigint: true });
       if (!source.isFile()) throw Object.assign(new Error('replaced while being copied'), { code: 'ENOENT' });
-      return this.copyFile(fd, { sourceDir, name, mirrorPath, source, mirror, inspectedAtMs });
+      const { racy } = this.copyFile(fd, { sourceDir, name, rel, mirrorPath, source, mirror, inspectedAtMs });
+      // A racy copy is stamped to be copied again, and so is not settled.
+      if (!racy && sameEntry(source, listed)) this.rememberLeaf(leaf);
+      return true;
     } finally {
       closeSync(fd);
     }
   }
 
-  private copyFile(fd: number, { mirrorPath, source, mirror, inspectedAtMs }: Leaf): boolean {
+  /** Hard links are left out: their first name is met afresh by each pass (linkedFiles). */
+  private rememberLeaf({ rel, source, inspectedAtMs }: Leaf): void {
+    if (source.nlink === 1n) this.memory.record?.remember(rel, source, inspectedAtMs);
+  }
+
+  private copyFile(fd: number, { mirrorPath, source, mirror, inspectedAtMs }: Leaf): { racy: boolean } {
     // Always a fresh inode: writing into the old one would fail on a read-only mode for a non-root run.
     if (mirror) rmSync(mirrorPath, { recursive: true, force: true });
     // The descriptor's own /proc name opens the very file held open (copyFileSync takes only paths).
@@ -270,19 +309,25 @@ class MirrorWalk {
     // within the same timestamp tick, which only a file modified just now can get: such copies are racy.
     const racy = this.setup.sourceIsLive && source.mtimeNs > BigInt(inspectedAtMs) * 1_000_000n - RACY_WINDOW_NS;
     applyMetadata({ path: mirrorPath, source, mtimeNs: racy ? RACY_MTIME_NS : undefined, policy: this.policy });
-    return true;
+    return { racy };
   }
 
-  private syncSymlink({ sourceDir, name, mirrorPath, source, mirror }: Leaf): boolean {
+  private syncSymlink(leaf: Leaf): boolean {
+    const { sourceDir, name, mirrorPath, source, mirror } = leaf;
     const target = readlinkSync(sourceDir.at(name), { encoding: 'buffer' });
+    let changed = false;
     if (mirror?.isSymbolicLink() && readlinkSync(mirrorPath, { encoding: 'buffer' }).equals(target)) {
-      return this.refreshMetadata(mirrorPath, source, mirror);
+      this.refreshMetadata(mirrorPath, source, mirror);
+    } else {
+      if (mirror) rmSync(mirrorPath, { recursive: true, force: true });
+      symlinkSync(target, mirrorPath);
+      this.counts.filesCopied++;
+      applyMetadata({ path: mirrorPath, source, policy: this.policy });
+      changed = true;
     }
-    if (mirror) rmSync(mirrorPath, { recursive: true, force: true });
-    symlinkSync(target, mirrorPath);
-    this.counts.filesCopied++;
-    applyMetadata({ path: mirrorPath, source, policy: this.policy });
-    return true;
+    // A symlink's target cannot change in place: one with the inode and ctime listed has this target.
+    this.rememberLeaf(leaf);
+    return changed;
   }
 
   /** Removes a mirror entry whose source is gone or cannot be mirrored; returns whether there was one. */

@@ -136,7 +136,8 @@ function decodeCounts(buffer: ArrayBuffer, length: number): MirrorCounts {
 export function describeSyncStats(stats: SyncStats): string {
   return (
     `${stats.filesCopied} file(s) copied (${stats.bytesCopied} bytes), ${stats.entriesRemoved} removed, ` +
-    `${stats.metadataUpdated} updated, ${stats.entriesScanned} scanned in ${stats.durationMs} ms`
+    `${stats.metadataUpdated} updated, ${stats.entriesScanned} scanned` +
+    `${stats.entriesSettled > 0 ? ` (${stats.entriesSettled} as the live pass left them)` : ''} in ${stats.durationMs} ms`
   );
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFile, chmod, chown, link, lstat, mkdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, chown, link, lstat, mkdir, readFile, readlink, rename, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startMirrorPasses, syncMirror } from '../../src/snapshot/sync-mirror';
@@ -240,6 +241,34 @@ describe('startMirrorPasses', () => {
     assert.ok(stopped.entriesRemoved >= 1, 'the removed file is removed');
     await passes.cancel();
     await assertSameTree(source, mirror);
+  });
+
+  it('after the stop, trusts the live pass for what has not changed since, and still catches every change', async () => {
+    const { source, mirror } = await freshPair('mirror-passes-settled');
+    await mkdir(join(source, 'calm'));
+    for (let i = 0; i < 20; i++) await writeFile(join(source, `calm/file-${i}`), `content ${i}`);
+    // Only entries whose ctime is over 2 s old are trusted (settled-entries.ts): let the tree settle.
+    await delay(2_100);
+    const passes = await startMirrorPasses({ source, mirror });
+    const live = await passes.live();
+    assert.equal(live.entriesSettled, 0);
+
+    await writeFile(join(source, 'app/new.txt'), 'new'); // a name added to a settled folder
+    await rm(join(source, 'calm/file-3')); // and one removed
+    await rename(join(source, 'calm/file-4'), join(source, 'calm/file-4b'));
+    await writeFile(join(source, 'calm/file-5'), 'CONTENT 5'); // same size
+    await utimes(join(source, 'calm/file-5'), 1_600_000_000, 1_600_000_000); // and an mtime set back
+    await chmod(join(source, 'app/secret'), 0o640);
+    await rm(join(source, 'app/current'));
+    await symlink('run.sh', join(source, 'app/current'));
+    await rm(join(source, 'empty'), { recursive: true });
+    await writeFile(join(source, 'empty'), 'now a file');
+    const stopped = await passes.stopped();
+    await assertSameTree(source, mirror);
+    assert.equal(await readFile(join(mirror, 'calm/file-5'), 'utf8'), 'CONTENT 5');
+    // calm/ and the root changed their names; the 17 calm files untouched and most of the rest did not.
+    assert.ok(stopped.entriesSettled >= 17, `${stopped.entriesSettled} entries trusted`);
+    assert.ok(stopped.entriesSettled < stopped.entriesScanned);
   });
 
   it('ends its waiting worker when the second pass is not wanted, and reports a failed live pass', async () => {
