@@ -10,8 +10,6 @@ import type { ChainLink } from './pack-changes';
 import { settleAll } from './settle-all';
 import { startZstdCompressor } from './zstd-compressor';
 
-/** See gc-pacer.ts; the interval was measured with `npm run bench` (BENCHMARKS.md). */
-const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
 /**
  * zstd's output (64 KiB pipe reads) reaches output in chunks of about this size (see chunk-coalescer.ts,
  * pooled-file-writer.ts). Not gzip's: its members already come in ~100 KiB+ runs, and coalescing them cost
@@ -55,7 +53,7 @@ export interface ArchiveResult {
 export async function createArchive(options: CreateArchiveOptions): Promise<ArchiveResult> {
   options.signal?.throwIfAborted();
   // Paced where the garbage is made: every chunk handed to output is a fresh buffer (see gc-pacer.ts).
-  const pace = createGcPacer(GC_INTERVAL_BYTES);
+  const pace = createGcPacer();
   const { onBytes } = options;
   const digest: DigestStream = new DigestStream(
     onBytes

@@ -13,8 +13,6 @@ import type { Compression } from '../vocabulary/volume-options';
 import { BatchSink, batchTuning, type BatchTuning } from './batch-sink';
 import type { ExtractSetup, ExtractTotals, ExtractWorkerError } from './extract-worker';
 
-/** See gc-pacer.ts: the archive's chunks are garbage as soon as they are hashed and handed on. */
-const GC_INTERVAL_BYTES = 4 * 1024 * 1024;
 /**
  * The worker allocates little but a header and a few strings per entry: V8's default young generation
  * (up to 3 x 16 MiB) would only grow its RSS, as for the packing worker (pack-volume.ts).
@@ -79,7 +77,8 @@ export async function extractArchive(options: ExtractOptions): Promise<ExtractRe
   const codec = options.compression === 'none' ? undefined : options.compression;
   // The decompressor reads a plain local file itself; its bytes are then only hashed here, into one buffer.
   const file = codec !== undefined && !options.decrypt ? openedFileBehind(options.input) : undefined;
-  const pace = file === undefined ? createGcPacer(GC_INTERVAL_BYTES) : undefined;
+  // See gc-pacer.ts: the archive's chunks are garbage as soon as they are hashed and handed on.
+  const pace = file === undefined ? createGcPacer() : undefined;
   const digest = new DigestStream((bytes) => {
     pace?.(bytes);
     options.onProgress?.(digest.bytes);

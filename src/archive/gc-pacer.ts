@@ -7,6 +7,9 @@ let collectGarbage: CollectGarbage | undefined;
 /** External memory growth (over what a full collection left) that warrants another full collection. */
 const FULL_AFTER_EXTERNAL_GROWTH = 16 * 1024 * 1024;
 
+/** The interval every user of the pacer takes, measured with `npm run bench` (BENCHMARKS.md). */
+const DEFAULT_INTERVAL_BYTES = 4 * 1024 * 1024;
+
 /**
  * Returns a function to call with the size of each chunk that went by; every `intervalBytes` it runs a
  * minor (young generation) garbage collection, and a full one when buffer memory still grew by 16 MiB
@@ -20,7 +23,7 @@ const FULL_AFTER_EXTERNAL_GROWTH = 16 * 1024 * 1024;
  * well under a millisecond with the small young generation of this process and keeps RSS flat.
  * `gc` is exposed the way Node's own tests do it; if the process was started with --expose-gc, that is used.
  */
-export function createGcPacer(intervalBytes: number): (chunkBytes: number) => void {
+export function createGcPacer(intervalBytes = DEFAULT_INTERVAL_BYTES): (chunkBytes: number) => void {
   const collect = exposedGc();
   let sinceLast = 0;
   let afterFull = getHeapStatistics().external_memory;
