@@ -1,4 +1,4 @@
-import { manifestName, type ArchiveManifest } from '../vocabulary/archive-manifest';
+import { manifestName, newestFirst, type ArchiveManifest } from '../vocabulary/archive-manifest';
 import { parseArchiveName } from '../vocabulary/archive-name';
 import type { StoredArchive } from './target';
 
@@ -36,7 +36,7 @@ export async function completeArchives(names: readonly string[], readManifest: (
     const manifest = text === undefined ? undefined : parseManifest(text);
     if (manifest?.archive === name) archives.push({ name, manifest });
   }
-  return archives.sort((a, b) => b.manifest.created.localeCompare(a.manifest.created));
+  return archives.sort(newestFirst);
 }
 
 /** A manifest that is not JSON (damaged) leaves its archive incomplete. */

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { newestFirst } from '../vocabulary/archive-manifest';
 import type { OpenOptions, StoredArchive, Target } from './target';
 
 /** What restore, verify and listing need of archives: the read side of a Target. */
@@ -44,7 +45,7 @@ export class TargetReader implements ArchiveSource {
     }
     for (const archive of byName.values()) this.holders.set(`${volume}/${archive.name}`, archive.target);
     if (failures.length === this.targets.length && failures[0]) throw failures[0];
-    return [...byName.values()].sort((a, b) => b.manifest.created.localeCompare(a.manifest.created));
+    return [...byName.values()].sort(newestFirst);
   }
 
   async open(volume: string, archive: string, options?: OpenOptions): Promise<Readable> {

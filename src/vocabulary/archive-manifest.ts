@@ -36,6 +36,15 @@ export function manifestName(archive: string): string {
   return `${archive}.json`;
 }
 
+/**
+ * Sorts archives newest first by `created` (ISO 8601 in UTC, so its characters sort as its times do).
+ * Not localeCompare: that loads ICU's collation into the plugin for every listing, ~3 MiB of RSS.
+ */
+export function newestFirst(a: { manifest: Pick<ArchiveManifest, 'created'> }, b: { manifest: Pick<ArchiveManifest, 'created'> }): number {
+  if (a.manifest.created === b.manifest.created) return 0;
+  return a.manifest.created < b.manifest.created ? 1 : -1;
+}
+
 /** What was stopped, as the manifest keeps it (seed 002: service definitions go with the backup). */
 export interface StoppedSpecs {
   containers: Record<string, unknown>[];
