@@ -254,6 +254,8 @@ describe('startMirrorPasses', () => {
     assert.equal(live.entriesSettled, 0);
 
     await writeFile(join(source, 'app/new.txt'), 'new'); // a name added to a settled folder
+    // A file rewritten in a folder whose names stay: the folder is trusted, its mirror mtime set again.
+    await writeFile(join(source, 'app/config/settings.json'), '{"a":2}');
     await rm(join(source, 'calm/file-3')); // and one removed
     await rename(join(source, 'calm/file-4'), join(source, 'calm/file-4b'));
     await writeFile(join(source, 'calm/file-5'), 'CONTENT 5'); // same size
